@@ -1,0 +1,1 @@
+//! lamina-api (placeholder, filled in by its issue).

@@ -1,0 +1,1 @@
+//! lamina-engine (placeholder, filled in by its issue).

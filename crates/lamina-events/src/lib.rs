@@ -1,0 +1,1 @@
+//! lamina-events (placeholder, filled in by its issue).

@@ -1,0 +1,1 @@
+//! lamina-package (placeholder, filled in by its issue).

@@ -1,0 +1,1 @@
+//! lamina-runtime-api (placeholder, filled in by its issue).

@@ -1,0 +1,1 @@
+//! lamina-sam (placeholder, filled in by its issue).

@@ -1,0 +1,1 @@
+//! lamina-sandbox (placeholder, filled in by its issue).

@@ -1,0 +1,1 @@
+//! lamina-store (placeholder, filled in by its issue).
