@@ -3,5 +3,6 @@
 //! does I/O; the store persists these types and the API renders them.
 
 pub mod error;
+pub mod runtime;
 
 pub use error::{ErrorKind, LambdaError, LambdaResult};
