@@ -11,6 +11,9 @@ pub enum ErrorKind {
     InvalidParameterValue,
     /// 400: the body is not valid JSON or a header is wrong.
     InvalidRequestContent,
+    /// 400: a member fails the API model's constraint (pattern, range, enum), as AWS's
+    /// generic `ValidationException` words it.
+    Validation,
     /// 400: the account's code storage is full.
     CodeStorageExceeded,
     /// 404: the function, version, alias, layer or statement does not exist.
@@ -41,6 +44,7 @@ impl ErrorKind {
         match self {
             Self::InvalidParameterValue => "InvalidParameterValueException",
             Self::InvalidRequestContent => "InvalidRequestContentException",
+            Self::Validation => "ValidationException",
             Self::CodeStorageExceeded => "CodeStorageExceededException",
             Self::ResourceNotFound => "ResourceNotFoundException",
             Self::ResourceConflict => "ResourceConflictException",
@@ -60,6 +64,7 @@ impl ErrorKind {
         match self {
             Self::InvalidParameterValue
             | Self::InvalidRequestContent
+            | Self::Validation
             | Self::CodeStorageExceeded => 400,
             Self::ResourceNotFound => 404,
             Self::ResourceConflict => 409,
@@ -109,6 +114,20 @@ impl LambdaError {
     /// 400 InvalidRequestContentException.
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidRequestContent, message)
+    }
+    /// 400 ValidationException in AWS's words: `1 validation error detected: Value 'x' at
+    /// 'field' failed to satisfy constraint: …`.
+    pub fn constraint(value: &str, field: &str, constraint: &str) -> Self {
+        Self::new(
+            ErrorKind::Validation,
+            format!(
+                "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
+            ),
+        )
+    }
+    /// 412 PreconditionFailedException.
+    pub fn precondition(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::PreconditionFailed, message)
     }
     /// 404 ResourceNotFoundException.
     pub fn not_found(message: impl Into<String>) -> Self {

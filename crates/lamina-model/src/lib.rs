@@ -2,7 +2,15 @@
 //! Lambda's bounds, ARNs, the runtime catalog, and Lambda's error vocabulary. Nothing here
 //! does I/O; the store persists these types and the API renders them.
 
+pub mod arn;
 pub mod error;
+pub mod function;
 pub mod runtime;
+pub mod validate;
+pub mod view;
 
+pub use arn::{Account, FunctionRef};
 pub use error::{ErrorKind, LambdaError, LambdaResult};
+pub use function::{
+    Alias, CodeRef, Function, FunctionSpec, FunctionVersion, LATEST, LayerRef, LayerVersion,
+};

@@ -28,7 +28,11 @@ pub struct RuntimeInfo {
 }
 
 const fn rt(id: &'static str, family: Family, deprecated: bool) -> RuntimeInfo {
-    RuntimeInfo { id, family, deprecated }
+    RuntimeInfo {
+        id,
+        family,
+        deprecated,
+    }
 }
 
 use Family::{Node, Other, Provided, Python};
