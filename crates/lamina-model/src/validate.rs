@@ -287,7 +287,7 @@ mod tests {
     fn environment_limit_is_measured_as_json() {
         let mut vars = BTreeMap::new();
         // {"K":"…"} is 8 bytes of JSON around the value.
-        vars.insert("K".repeat(1), "v".repeat(ENVIRONMENT_LIMIT - 8));
+        vars.insert("K".to_string(), "v".repeat(ENVIRONMENT_LIMIT - 8));
         assert!(environment(&vars).is_ok());
         vars.insert("K".into(), "v".repeat(ENVIRONMENT_LIMIT - 7));
         let e = environment(&vars).unwrap_err();
