@@ -1,1 +1,76 @@
-//! lamina-store (placeholder, filled in by its issue).
+//! Lamina's durable state behind a small trait: functions with their versions and aliases,
+//! layer versions, and content-addressed blobs (code and layer zips). `SqliteStore` is the
+//! embedded default; `MemoryStore` serves unit tests. Every write returns only once it is
+//! durable, so the API may acknowledge it.
+//!
+//! The store does not decide anything: validation, revision checks and numbering rules live
+//! in the control layer, which calls these operations one aggregate at a time.
+
+mod error;
+mod memory;
+
+pub use error::StoreError;
+pub use memory::MemoryStore;
+
+use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Persistence for Lamina's control plane. Implementations must make each call atomic and
+/// durable before returning.
+pub trait Store: Send + Sync + 'static {
+    /// Inserts a new function (with its `$LATEST`); `StoreError::Conflict` if the name exists.
+    fn create_function(&self, function: &Function) -> StoreResult<()>;
+    /// Replaces an existing function (its `$LATEST` and settings); `NotFound` if missing.
+    fn update_function(&self, function: &Function) -> StoreResult<()>;
+    /// The function named `name`.
+    fn get_function(&self, name: &str) -> StoreResult<Option<Function>>;
+    /// Deletes a function with all its published versions and aliases; false if missing.
+    fn delete_function(&self, name: &str) -> StoreResult<bool>;
+    /// Functions ordered by name, starting after `after` (exclusive), at most `limit`.
+    fn list_functions(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<Function>>;
+
+    /// Atomically stores `function` (its `next_version` bumped) and inserts the published
+    /// `version`; `Conflict` if that version number exists.
+    fn publish_version(&self, function: &Function, version: &FunctionVersion) -> StoreResult<()>;
+    /// A published version (not `$LATEST`, which lives in the function).
+    fn get_version(&self, name: &str, version: &str) -> StoreResult<Option<FunctionVersion>>;
+    /// Published versions in ascending numeric order.
+    fn list_versions(&self, name: &str) -> StoreResult<Vec<FunctionVersion>>;
+    /// Deletes a published version; false if missing.
+    fn delete_version(&self, name: &str, version: &str) -> StoreResult<bool>;
+
+    /// Inserts or replaces an alias of function `name`.
+    fn put_alias(&self, name: &str, alias: &Alias) -> StoreResult<()>;
+    /// An alias.
+    fn get_alias(&self, name: &str, alias: &str) -> StoreResult<Option<Alias>>;
+    /// Aliases of a function ordered by name.
+    fn list_aliases(&self, name: &str) -> StoreResult<Vec<Alias>>;
+    /// Deletes an alias; false if missing.
+    fn delete_alias(&self, name: &str, alias: &str) -> StoreResult<bool>;
+
+    /// Stores a new layer version, numbering it one past the highest number this layer name
+    /// ever had (numbers are never reused, even after deletion), and returns it as stored.
+    fn publish_layer_version(&self, layer: &LayerVersion) -> StoreResult<LayerVersion>;
+    /// One layer version.
+    fn get_layer_version(&self, name: &str, version: u64) -> StoreResult<Option<LayerVersion>>;
+    /// Versions of one layer, newest first.
+    fn list_layer_versions(&self, name: &str) -> StoreResult<Vec<LayerVersion>>;
+    /// The newest version of every layer that has one, ordered by layer name.
+    fn list_layers(&self) -> StoreResult<Vec<LayerVersion>>;
+    /// Deletes a layer version; false if missing.
+    fn delete_layer_version(&self, name: &str, version: u64) -> StoreResult<bool>;
+
+    /// Stores bytes under their hex SHA-256 and returns that key; storing the same bytes
+    /// twice is a no-op. Durable (file and directory synced) before returning.
+    fn put_blob(&self, bytes: &[u8]) -> StoreResult<String>;
+    /// The bytes stored under `sha256_hex`.
+    fn read_blob(&self, sha256_hex: &str) -> StoreResult<Option<Vec<u8>>>;
+}
+
+/// Hex SHA-256 of `bytes`, the key blobs are stored under.
+pub fn blob_key(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -1,0 +1,239 @@
+//! An in-memory `Store` for unit tests: the same semantics as SQLite, nothing durable.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
+
+use crate::{Store, StoreError, StoreResult, blob_key};
+
+#[derive(Default)]
+struct Inner {
+    functions: BTreeMap<String, Function>,
+    versions: BTreeMap<(String, u64), FunctionVersion>,
+    aliases: BTreeMap<(String, String), Alias>,
+    layers: BTreeMap<(String, u64), LayerVersion>,
+    layer_high_water: BTreeMap<String, u64>,
+    blobs: BTreeMap<String, Vec<u8>>,
+}
+
+/// A `Store` held in memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock only happens in a failing test; keep going.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn version_number(version: &str) -> StoreResult<u64> {
+    version
+        .parse()
+        .map_err(|_| StoreError::NotFound(format!("version {version}")))
+}
+
+impl Store for MemoryStore {
+    fn create_function(&self, function: &Function) -> StoreResult<()> {
+        let mut inner = self.lock();
+        if inner.functions.contains_key(&function.name) {
+            return Err(StoreError::Conflict(function.name.clone()));
+        }
+        inner
+            .functions
+            .insert(function.name.clone(), function.clone());
+        Ok(())
+    }
+
+    fn update_function(&self, function: &Function) -> StoreResult<()> {
+        let mut inner = self.lock();
+        match inner.functions.get_mut(&function.name) {
+            Some(slot) => {
+                *slot = function.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound(function.name.clone())),
+        }
+    }
+
+    fn get_function(&self, name: &str) -> StoreResult<Option<Function>> {
+        Ok(self.lock().functions.get(name).cloned())
+    }
+
+    fn delete_function(&self, name: &str) -> StoreResult<bool> {
+        let mut inner = self.lock();
+        let existed = inner.functions.remove(name).is_some();
+        inner.versions.retain(|(n, _), _| n != name);
+        inner.aliases.retain(|(n, _), _| n != name);
+        Ok(existed)
+    }
+
+    fn list_functions(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<Function>> {
+        let inner = self.lock();
+        Ok(inner
+            .functions
+            .values()
+            .filter(|f| after.is_none_or(|a| f.name.as_str() > a))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn publish_version(&self, function: &Function, version: &FunctionVersion) -> StoreResult<()> {
+        let number = version_number(&version.version)?;
+        let mut inner = self.lock();
+        let key = (function.name.clone(), number);
+        if inner.versions.contains_key(&key) {
+            return Err(StoreError::Conflict(format!("{}:{number}", function.name)));
+        }
+        if !inner.functions.contains_key(&function.name) {
+            return Err(StoreError::NotFound(function.name.clone()));
+        }
+        inner
+            .functions
+            .insert(function.name.clone(), function.clone());
+        inner.versions.insert(key, version.clone());
+        Ok(())
+    }
+
+    fn get_version(&self, name: &str, version: &str) -> StoreResult<Option<FunctionVersion>> {
+        let Ok(number) = version.parse::<u64>() else {
+            return Ok(None);
+        };
+        Ok(self
+            .lock()
+            .versions
+            .get(&(name.to_string(), number))
+            .cloned())
+    }
+
+    fn list_versions(&self, name: &str) -> StoreResult<Vec<FunctionVersion>> {
+        let inner = self.lock();
+        Ok(inner
+            .versions
+            .iter()
+            .filter(|((n, _), _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect())
+    }
+
+    fn delete_version(&self, name: &str, version: &str) -> StoreResult<bool> {
+        let Ok(number) = version.parse::<u64>() else {
+            return Ok(false);
+        };
+        Ok(self
+            .lock()
+            .versions
+            .remove(&(name.to_string(), number))
+            .is_some())
+    }
+
+    fn put_alias(&self, name: &str, alias: &Alias) -> StoreResult<()> {
+        self.lock()
+            .aliases
+            .insert((name.to_string(), alias.name.clone()), alias.clone());
+        Ok(())
+    }
+
+    fn get_alias(&self, name: &str, alias: &str) -> StoreResult<Option<Alias>> {
+        Ok(self
+            .lock()
+            .aliases
+            .get(&(name.to_string(), alias.to_string()))
+            .cloned())
+    }
+
+    fn list_aliases(&self, name: &str) -> StoreResult<Vec<Alias>> {
+        let inner = self.lock();
+        Ok(inner
+            .aliases
+            .iter()
+            .filter(|((n, _), _)| n == name)
+            .map(|(_, a)| a.clone())
+            .collect())
+    }
+
+    fn delete_alias(&self, name: &str, alias: &str) -> StoreResult<bool> {
+        Ok(self
+            .lock()
+            .aliases
+            .remove(&(name.to_string(), alias.to_string()))
+            .is_some())
+    }
+
+    fn publish_layer_version(&self, layer: &LayerVersion) -> StoreResult<LayerVersion> {
+        let mut inner = self.lock();
+        let high = inner
+            .layer_high_water
+            .entry(layer.name.clone())
+            .or_insert(0);
+        *high += 1;
+        let stored = LayerVersion {
+            version: *high,
+            ..layer.clone()
+        };
+        inner
+            .layers
+            .insert((stored.name.clone(), stored.version), stored.clone());
+        Ok(stored)
+    }
+
+    fn get_layer_version(&self, name: &str, version: u64) -> StoreResult<Option<LayerVersion>> {
+        Ok(self
+            .lock()
+            .layers
+            .get(&(name.to_string(), version))
+            .cloned())
+    }
+
+    fn list_layer_versions(&self, name: &str) -> StoreResult<Vec<LayerVersion>> {
+        let inner = self.lock();
+        Ok(inner
+            .layers
+            .iter()
+            .rev()
+            .filter(|((n, _), _)| n == name)
+            .map(|(_, l)| l.clone())
+            .collect())
+    }
+
+    fn list_layers(&self) -> StoreResult<Vec<LayerVersion>> {
+        let inner = self.lock();
+        let mut newest: BTreeMap<&str, &LayerVersion> = BTreeMap::new();
+        for ((name, _), layer) in &inner.layers {
+            newest.insert(name.as_str(), layer);
+        }
+        Ok(newest.into_values().cloned().collect())
+    }
+
+    fn delete_layer_version(&self, name: &str, version: u64) -> StoreResult<bool> {
+        Ok(self
+            .lock()
+            .layers
+            .remove(&(name.to_string(), version))
+            .is_some())
+    }
+
+    fn put_blob(&self, bytes: &[u8]) -> StoreResult<String> {
+        let key = blob_key(bytes);
+        self.lock()
+            .blobs
+            .entry(key.clone())
+            .or_insert_with(|| bytes.to_vec());
+        Ok(key)
+    }
+
+    fn read_blob(&self, sha256_hex: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.lock().blobs.get(sha256_hex).cloned())
+    }
+}
