@@ -1,1 +1,32 @@
-//! lamina-package (placeholder, filled in by its issue).
+//! Deployment packages: safe validation and extraction of function and layer zips.
+//!
+//! [`inspect`] checks a zip held in memory and writes nothing; [`extract`] checks it the same
+//! way and writes it atomically. Both refuse every hazard of the zip threat model (path
+//! escapes, links, special files, duplicates, overlapping entries, bombs, lying headers) with
+//! the error Lambda would send, through `From<PackageError> for LambdaError`.
+//!
+//! Policy choices, each tested: all symlinks are refused; modes are normalised to `0o644` or
+//! `0o755` (setuid, setgid, sticky and write bits for group/others are dropped, not refused);
+//! names containing a backslash are refused.
+
+mod central;
+mod entry_path;
+mod error;
+mod extract;
+mod inspect;
+mod stream;
+mod summary;
+mod validate;
+
+#[cfg(test)]
+mod testzip;
+
+pub use error::{INVALID_ZIP_MESSAGE, PackageError, UnsafeReason};
+pub use extract::{extract, remove_partials};
+pub use inspect::inspect;
+pub use summary::{FileEntry, Limits, PackageSummary};
+
+#[cfg(test)]
+mod hazard_tests;
+#[cfg(test)]
+mod tool_zip_tests;
