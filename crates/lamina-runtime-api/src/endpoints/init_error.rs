@@ -1,0 +1,57 @@
+//! `POST /2018-06-01/runtime/init/error`: the runtime failed before its first `/next` (import
+//! error, missing handler, ...). The platform's `wait_init` gets the normalised type and the
+//! body, which becomes the answer of the invoke that waited for init.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use crate::body::{BodyError, read_bounded};
+use crate::error_type::{ERROR_TYPE_HEADER, normalise_error_type};
+use crate::state::Core;
+use crate::wire::{ApiError, accepted};
+
+/// Route path of the init-error endpoint.
+pub(crate) const PATH: &str = "/2018-06-01/runtime/init/error";
+
+/// `POST /2018-06-01/runtime/init/error` once its body is read.
+pub(crate) struct InitError {
+    error_type: String,
+    body: Bytes,
+}
+
+pub(crate) async fn handle(State(core): State<Arc<Core>>, request: Request) -> Response {
+    if let Err(e) = core.check_init_error() {
+        return e.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let header = parts
+        .headers
+        .get(ERROR_TYPE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let error_type = normalise_error_type(header).to_owned();
+    let (error, refusal) = match read_bounded(&parts.headers, body, core.max_payload).await {
+        Ok(body) => (InitError { error_type, body }, None),
+        // Init still failed: record it with no body so the waiting invoke is answered.
+        Err(BodyError::TooLarge { limit }) => (
+            InitError {
+                error_type,
+                body: Bytes::new(),
+            },
+            Some(ApiError::TooLarge { limit }),
+        ),
+        Err(BodyError::Truncated) => (
+            InitError {
+                error_type,
+                body: Bytes::new(),
+            },
+            Some(ApiError::Truncated),
+        ),
+    };
+    match core.init_failed(error.error_type, error.body) {
+        Ok(()) => refusal.map_or_else(accepted, IntoResponse::into_response),
+        Err(e) => e.into_response(),
+    }
+}

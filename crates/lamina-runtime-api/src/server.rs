@@ -1,0 +1,142 @@
+//! [`RuntimeApi`]: the platform's handle on one sandbox's Runtime API server. It owns the
+//! accept loop (HTTP/1.1 only, keep-alive, `TCP_NODELAY`) and exposes the engine-facing
+//! operations; the request handling lives in `endpoints/`, the state machine in `state.rs`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::endpoints::router;
+use crate::error::{InvokeError, RuntimeApiError};
+use crate::invocation::{InitOutcome, Invocation, InvokeOutcome};
+use crate::state::Core;
+
+/// Settings of one sandbox's Runtime API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeApiConfig {
+    /// Largest `/response`, `/error` or `/init/error` body accepted, in bytes. Lambda's limit
+    /// is [`crate::MAX_RESPONSE_BYTES`] (6 MiB + 100 bytes).
+    pub max_payload_bytes: usize,
+}
+
+impl Default for RuntimeApiConfig {
+    fn default() -> Self {
+        Self {
+            max_payload_bytes: crate::MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+/// The Runtime API of one sandbox. Dropping it (or [`RuntimeApi::shutdown`]) stops the
+/// server, closes every connection and fails pending invokes with [`InvokeError::Closed`].
+pub struct RuntimeApi {
+    core: Arc<Core>,
+    local_addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl RuntimeApi {
+    /// Starts serving on `listener` (already bound, e.g. 127.0.0.1:9001 in the sandbox's
+    /// network namespace) on the current tokio runtime.
+    pub fn serve(
+        listener: std::net::TcpListener,
+        cfg: RuntimeApiConfig,
+    ) -> Result<Self, RuntimeApiError> {
+        let handle =
+            tokio::runtime::Handle::try_current().map_err(|_| RuntimeApiError::NoTokioRuntime)?;
+        listener
+            .set_nonblocking(true)
+            .map_err(RuntimeApiError::Listener)?;
+        let local_addr = listener.local_addr().map_err(RuntimeApiError::Listener)?;
+        let listener = {
+            let _guard = handle.enter();
+            TcpListener::from_std(listener).map_err(RuntimeApiError::Listener)?
+        };
+        let core = Arc::new(Core::new(cfg.max_payload_bytes));
+        let app = router(core.clone());
+        let server = handle.spawn(accept_loop(listener, app));
+        Ok(Self {
+            core,
+            local_addr,
+            server,
+        })
+    }
+
+    /// The address the server listens on (what `AWS_LAMBDA_RUNTIME_API` points at).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Waits until the runtime finishes init (its first `/next`), reports an init error, or
+    /// `deadline` passes.
+    pub async fn wait_init(&self, deadline: Instant) -> InitOutcome {
+        self.core.wait_init(deadline).await
+    }
+
+    /// Hands `inv` to the runtime's waiting `/next` (or the next one to come) and resolves
+    /// with its answer. Dropping the future withdraws a not-yet-delivered invocation; the
+    /// engine applies the timeout and kills the sandbox.
+    pub async fn invoke(&self, inv: Invocation) -> Result<InvokeOutcome, InvokeError> {
+        self.core.invoke(inv).await
+    }
+
+    /// Readies the server for a new runtime process (after a crash, timeout or a failed
+    /// init): the state goes back to Initializing, an unanswered invocation is dropped, a
+    /// queued one is kept for the new runtime. Requests still waiting from the old runtime
+    /// are refused.
+    pub fn reset(&self) {
+        self.core.reset();
+    }
+
+    /// Stops the server; same as dropping the handle.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.core.close();
+        // Aborting the accept loop drops its JoinSet, which aborts every connection task,
+        // long polls included.
+        self.server.abort();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, app: Router) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    // Every request is small and latency bound: never wait for Nagle.
+                    let _ = stream.set_nodelay(true);
+                    let service = TowerToHyperService::new(app.clone());
+                    connections.spawn(async move {
+                        let served = http1::Builder::new()
+                            .keep_alive(true)
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                        if let Err(e) = served {
+                            tracing::debug!(error = %e, "runtime api connection ended with an error");
+                        }
+                    });
+                }
+                Err(e) => {
+                    // Out of file descriptors or a transient accept failure: back off briefly
+                    // instead of spinning.
+                    tracing::warn!(error = %e, "runtime api accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}

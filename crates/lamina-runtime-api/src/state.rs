@@ -1,0 +1,301 @@
+//! The state machine of one sandbox's runtime, shared by the HTTP handlers (runtime side) and
+//! [`crate::RuntimeApi`] (platform side). It owns the hand-off of an invocation from the engine
+//! to the runtime's long-poll `/next`, and the single answer that goes back.
+//!
+//! The lock is per sandbox and is never held across an `.await`; the hand-off is a `Notify`
+//! permit plus a `oneshot` channel, so a warm invoke costs two uncontended lock round trips.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio::sync::{Notify, oneshot, watch};
+
+use crate::error::InvokeError;
+use crate::invocation::{InitOutcome, Invocation, InvokeOutcome, PreparedInvocation};
+use crate::wire::{ApiError, RuntimeStateName};
+
+/// Init progress as watched by [`Core::wait_init`].
+#[derive(Debug, Clone)]
+enum InitStatus {
+    Pending,
+    Ready,
+    Failed { error_type: String, body: Bytes },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InitPhase {
+    Initializing,
+    Ready,
+    Failed,
+}
+
+/// The invocation the runtime holds and has not answered.
+struct Active {
+    request_id: String,
+    reply: oneshot::Sender<InvokeOutcome>,
+}
+
+/// An invocation the engine handed over that no `/next` has taken yet.
+struct Queued {
+    prepared: PreparedInvocation,
+    reply: oneshot::Sender<InvokeOutcome>,
+    ticket: u64,
+}
+
+struct Machine {
+    init: InitPhase,
+    running: Option<Active>,
+    queued: Option<Queued>,
+    closed: bool,
+    /// Bumped by `reset`: a `/next` that started before a reset belongs to a dead runtime.
+    epoch: u64,
+    next_ticket: u64,
+}
+
+/// Shared core of one sandbox's Runtime API.
+pub(crate) struct Core {
+    machine: Mutex<Machine>,
+    next_ready: Notify,
+    init_tx: watch::Sender<InitStatus>,
+    /// Largest response, error or init-error body accepted, in bytes.
+    pub(crate) max_payload: usize,
+}
+
+impl Core {
+    pub(crate) fn new(max_payload: usize) -> Self {
+        Self {
+            machine: Mutex::new(Machine {
+                init: InitPhase::Initializing,
+                running: None,
+                queued: None,
+                closed: false,
+                epoch: 0,
+                next_ticket: 0,
+            }),
+            next_ready: Notify::new(),
+            init_tx: watch::Sender::new(InitStatus::Pending),
+            max_payload,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Machine> {
+        // A poisoned lock only means a panic elsewhere; the machine's fields are always left
+        // consistent (every transition is a single assignment), so keep serving.
+        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ---- runtime side -------------------------------------------------------------------
+
+    /// `GET /next`: waits until an invocation is available and marks it as running. The first
+    /// call completes the runtime's init.
+    pub(crate) async fn next(&self) -> Result<PreparedInvocation, ApiError> {
+        let mut epoch = None;
+        loop {
+            {
+                let mut m = self.lock();
+                if m.closed {
+                    return Err(ApiError::Closed);
+                }
+                let started = *epoch.get_or_insert(m.epoch);
+                if started != m.epoch {
+                    // The runtime that made this call was replaced while it waited.
+                    return Err(ApiError::Closed);
+                }
+                if m.init == InitPhase::Failed {
+                    return Err(transition(RuntimeStateName::InitFailed, "Ready"));
+                }
+                if m.running.is_some() {
+                    return Err(transition(RuntimeStateName::Running, "Ready"));
+                }
+                if m.init == InitPhase::Initializing {
+                    m.init = InitPhase::Ready;
+                    self.init_tx.send_replace(InitStatus::Ready);
+                }
+                if let Some(q) = m.queued.take() {
+                    m.running = Some(Active {
+                        request_id: q.prepared.request_id.clone(),
+                        reply: q.reply,
+                    });
+                    return Ok(q.prepared);
+                }
+            }
+            self.next_ready.notified().await;
+        }
+    }
+
+    /// Checks that `/response` or `/error` for `request_id` is allowed now, before reading
+    /// its body.
+    pub(crate) fn check_answer(&self, request_id: &str, to: &'static str) -> Result<(), ApiError> {
+        let m = self.lock();
+        check_answer(&m, request_id, to)
+    }
+
+    /// Delivers the one answer for `request_id` and returns the runtime to Ready.
+    pub(crate) fn answer(
+        &self,
+        request_id: &str,
+        to: &'static str,
+        outcome: InvokeOutcome,
+    ) -> Result<(), ApiError> {
+        let active = {
+            let mut m = self.lock();
+            check_answer(&m, request_id, to)?;
+            m.running.take()
+        };
+        if let Some(active) = active {
+            // The engine may have given up on this invoke (timeout, cancel); that is fine.
+            let _ = active.reply.send(outcome);
+        }
+        Ok(())
+    }
+
+    /// Checks that `/init/error` is allowed now.
+    pub(crate) fn check_init_error(&self) -> Result<(), ApiError> {
+        check_init_error(&self.lock())
+    }
+
+    /// Records the runtime's init failure and wakes [`Core::wait_init`].
+    pub(crate) fn init_failed(&self, error_type: String, body: Bytes) -> Result<(), ApiError> {
+        let mut m = self.lock();
+        check_init_error(&m)?;
+        m.init = InitPhase::Failed;
+        self.init_tx
+            .send_replace(InitStatus::Failed { error_type, body });
+        Ok(())
+    }
+
+    // ---- platform side ------------------------------------------------------------------
+
+    /// Hands `inv` to the runtime and waits for its one answer.
+    pub(crate) async fn invoke(&self, inv: Invocation) -> Result<InvokeOutcome, InvokeError> {
+        let prepared = PreparedInvocation::prepare(inv)?;
+        let (tx, rx) = oneshot::channel();
+        let ticket = {
+            let mut m = self.lock();
+            if m.closed {
+                return Err(InvokeError::Closed);
+            }
+            if let Some(q) = &m.queued {
+                return Err(InvokeError::Busy {
+                    request_id: q.prepared.request_id.clone(),
+                });
+            }
+            if let Some(a) = m.running.as_ref().filter(|a| !a.reply.is_closed()) {
+                return Err(InvokeError::Busy {
+                    request_id: a.request_id.clone(),
+                });
+            }
+            m.next_ticket += 1;
+            let ticket = m.next_ticket;
+            m.queued = Some(Queued {
+                prepared,
+                reply: tx,
+                ticket,
+            });
+            ticket
+        };
+        self.next_ready.notify_one();
+        let guard = Unqueue { core: self, ticket };
+        let answer = rx.await;
+        std::mem::forget(guard);
+        answer.map_err(|_| InvokeError::Closed)
+    }
+
+    /// Waits until init is done, failed, or `deadline` passes.
+    pub(crate) async fn wait_init(&self, deadline: Instant) -> InitOutcome {
+        let mut rx = self.init_tx.subscribe();
+        let done = rx.wait_for(|s| !matches!(s, InitStatus::Pending));
+        match tokio::time::timeout_at(deadline.into(), done).await {
+            Err(_) => InitOutcome::TimedOut,
+            // The sender lives in `self`, so the channel cannot close while we borrow it.
+            Ok(Err(_)) => InitOutcome::TimedOut,
+            Ok(Ok(status)) => match &*status {
+                InitStatus::Failed { error_type, body } => InitOutcome::Error {
+                    error_type: error_type.clone(),
+                    body: body.clone(),
+                },
+                InitStatus::Ready | InitStatus::Pending => InitOutcome::Ready,
+            },
+        }
+    }
+
+    /// Prepares for a new runtime process: back to Initializing, the unanswered invocation
+    /// (if any) is dropped (its caller gets [`InvokeError::Closed`]), a queued one is kept
+    /// for the new runtime's first `/next`.
+    pub(crate) fn reset(&self) {
+        let dropped = {
+            let mut m = self.lock();
+            m.init = InitPhase::Initializing;
+            m.epoch += 1;
+            self.init_tx.send_replace(InitStatus::Pending);
+            m.running.take()
+        };
+        drop(dropped);
+        // Wake stale `/next` waiters so they notice the new epoch, and leave a permit for a
+        // queued invocation.
+        self.next_ready.notify_waiters();
+        self.next_ready.notify_one();
+    }
+
+    /// Stops everything: waiting invokers get [`InvokeError::Closed`], runtimes get 500.
+    pub(crate) fn close(&self) {
+        let (running, queued) = {
+            let mut m = self.lock();
+            m.closed = true;
+            (m.running.take(), m.queued.take())
+        };
+        drop((running, queued));
+        self.next_ready.notify_waiters();
+    }
+}
+
+/// Removes a still-queued invocation when its `invoke` future is dropped (the engine gave up).
+struct Unqueue<'a> {
+    core: &'a Core,
+    ticket: u64,
+}
+
+impl Drop for Unqueue<'_> {
+    fn drop(&mut self) {
+        let mut m = self.core.lock();
+        if m.queued.as_ref().is_some_and(|q| q.ticket == self.ticket) {
+            m.queued = None;
+        }
+    }
+}
+
+fn transition(from: RuntimeStateName, to: &'static str) -> ApiError {
+    ApiError::InvalidStateTransition { from, to }
+}
+
+fn state_name(m: &Machine) -> RuntimeStateName {
+    match (m.init, &m.running) {
+        (_, Some(_)) => RuntimeStateName::Running,
+        (InitPhase::Initializing, None) => RuntimeStateName::Initializing,
+        (InitPhase::Failed, None) => RuntimeStateName::InitFailed,
+        (InitPhase::Ready, None) => RuntimeStateName::Ready,
+    }
+}
+
+fn check_answer(m: &Machine, request_id: &str, to: &'static str) -> Result<(), ApiError> {
+    if m.closed {
+        return Err(ApiError::Closed);
+    }
+    match &m.running {
+        None => Err(transition(state_name(m), to)),
+        Some(a) if a.request_id != request_id => Err(ApiError::InvalidRequestId),
+        Some(_) => Ok(()),
+    }
+}
+
+fn check_init_error(m: &Machine) -> Result<(), ApiError> {
+    if m.closed {
+        return Err(ApiError::Closed);
+    }
+    if m.init == InitPhase::Initializing && m.running.is_none() {
+        Ok(())
+    } else {
+        Err(transition(state_name(m), "InitError"))
+    }
+}
