@@ -21,6 +21,19 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Database(String),
+    /// The database was written by a newer Lamina: its schema version is past what this
+    /// code knows, and opening it could corrupt it.
+    #[error(
+        "database {path} has schema version {found}, newer than the {known} this lamina knows; run a newer lamina or restore a backup"
+    )]
+    SchemaTooNew {
+        /// The database file.
+        path: std::path::PathBuf,
+        /// Its `user_version`.
+        found: i64,
+        /// The newest version this code knows.
+        known: i64,
+    },
     /// The file system failed.
     #[error("io at {path}: {source}")]
     Io {
@@ -29,4 +42,10 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
 }

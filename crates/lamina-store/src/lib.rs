@@ -6,11 +6,14 @@
 //! The store does not decide anything: validation, revision checks and numbering rules live
 //! in the control layer, which calls these operations one aggregate at a time.
 
+mod blob;
 mod error;
 mod memory;
+mod sqlite;
 
 pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use sqlite::{BLOB_DIR, DB_FILE, SqliteStore};
 
 use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
 
@@ -41,7 +44,7 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a published version; false if missing.
     fn delete_version(&self, name: &str, version: &str) -> StoreResult<bool>;
 
-    /// Inserts or replaces an alias of function `name`.
+    /// Inserts or replaces an alias of function `name`; `NotFound` if the function is missing.
     fn put_alias(&self, name: &str, alias: &Alias) -> StoreResult<()>;
     /// An alias.
     fn get_alias(&self, name: &str, alias: &str) -> StoreResult<Option<Alias>>;
@@ -67,6 +70,12 @@ pub trait Store: Send + Sync + 'static {
     fn put_blob(&self, bytes: &[u8]) -> StoreResult<String>;
     /// The bytes stored under `sha256_hex`.
     fn read_blob(&self, sha256_hex: &str) -> StoreResult<Option<Vec<u8>>>;
+}
+
+/// Opens the embedded default store in `data_dir` (see [`SqliteStore::open`]) behind the
+/// trait, for wiring code that does not need SQLite's extras.
+pub fn open_default(data_dir: &std::path::Path) -> StoreResult<std::sync::Arc<dyn Store>> {
+    Ok(std::sync::Arc::new(SqliteStore::open(data_dir)?))
 }
 
 /// Hex SHA-256 of `bytes`, the key blobs are stored under.

@@ -139,7 +139,12 @@ impl Store for MemoryStore {
     }
 
     fn put_alias(&self, name: &str, alias: &Alias) -> StoreResult<()> {
-        self.lock()
+        let mut inner = self.lock();
+        // An alias belongs to a function; SQLite's foreign key enforces the same.
+        if !inner.functions.contains_key(name) {
+            return Err(StoreError::NotFound(name.to_string()));
+        }
+        inner
             .aliases
             .insert((name.to_string(), alias.name.clone()), alias.clone());
         Ok(())
