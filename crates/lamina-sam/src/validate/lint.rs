@@ -1,0 +1,112 @@
+//! Warnings for `validate --lint`: a valid template that will still trouble a developer —
+//! unused parameters, deprecated runtimes, runtimes no local image serves, code folders that
+//! do not exist, event rules with no pattern.
+
+use std::collections::BTreeSet;
+
+use lamina_model::runtime;
+
+use super::function::merged_properties;
+use super::{Diagnostics, Options};
+use crate::code::Code;
+use crate::event::EventKind;
+use crate::function::{Function, SERVERLESS_FUNCTION};
+use crate::intrinsic::{Context, stringify};
+use crate::layer::{LayerVersion, SERVERLESS_LAYER};
+use crate::template::Template;
+
+pub(super) fn check(
+    t: &Template,
+    ctx: &Context<'_>,
+    options: &Options,
+    used: &BTreeSet<String>,
+    out: &mut Diagnostics,
+) {
+    for p in &t.parameters {
+        if !used.contains(&p.logical_id) {
+            out.warning_at(
+                Some(&p.logical_id),
+                p.line,
+                p.col,
+                format!("parameter '{}' is declared but never used", p.logical_id),
+            );
+        }
+    }
+    for r in t.resources_of_type(SERVERLESS_FUNCTION) {
+        let id = Some(r.logical_id.as_str());
+        let props = merged_properties(t, r);
+        if let Some(node) = props.get("Runtime")
+            && let Some(name) = ctx.resolve(node).ok().as_ref().and_then(stringify)
+            && let Some(info) = runtime::lookup(&name)
+        {
+            if info.deprecated {
+                out.warning_at(
+                    id,
+                    node.line,
+                    node.col,
+                    format!(
+                        "runtime '{name}' is deprecated: Lambda no longer creates functions with it"
+                    ),
+                );
+            }
+            if !runtime::is_runnable(&name) {
+                out.warning_at(id, node.line, node.col, format!("runtime '{name}' cannot run locally: Lamina serves python*, nodejs* and provided* runtimes"));
+            }
+        }
+        let Ok(function) = Function::from_resource(t, r, ctx) else {
+            continue;
+        };
+        if let Some(Code::Local(path)) = &function.code {
+            let at = props.get("CodeUri").unwrap_or(&props);
+            if !options.base_dir.join(path).exists() {
+                out.warning_at(
+                    id,
+                    at.line,
+                    at.col,
+                    format!(
+                        "CodeUri '{path}' does not exist relative to {}",
+                        options.base_dir.display()
+                    ),
+                );
+            }
+        }
+        for event in &function.events {
+            if let EventKind::CloudWatchEvent { pattern: None }
+            | EventKind::EventBridgeRule { pattern: None } = event.kind
+            {
+                out.warning_at(
+                    id,
+                    event.line,
+                    event.col,
+                    format!(
+                        "event '{}' has no Pattern: the rule will never match",
+                        event.name
+                    ),
+                );
+            }
+        }
+    }
+    for r in t.resources_of_type(SERVERLESS_LAYER) {
+        let Ok(layer) = LayerVersion::from_resource(r, ctx) else {
+            continue;
+        };
+        if let Some(Code::Local(path)) = &layer.content
+            && !options.base_dir.join(path).exists()
+        {
+            let at = r
+                .properties
+                .as_ref()
+                .and_then(|p| p.get("ContentUri"))
+                .map_or((r.line, r.col), |n| (n.line, n.col));
+            out.warning_at(
+                Some(&r.logical_id),
+                at.0,
+                at.1,
+                format!(
+                    "ContentUri '{path}' does not exist relative to {}",
+                    options.base_dir.display()
+                ),
+            );
+        }
+    }
+}
