@@ -5,7 +5,10 @@
 //! A placeholder may carry a filter after a colon:
 //! - `{{body:md5}}`: the MD5 hex digest of the raw value (SQS `md5OfBody`);
 //! - `{{querystringparameters:multi}}`: a JSON object's values each wrapped in a one-element
-//!   array (API Gateway's `multiValueQueryStringParameters`).
+//!   array (API Gateway's `multiValueQueryStringParameters`);
+//! - `{{account-id:jsonstr}}`: the encoded value escaped for use inside a JSON string literal,
+//!   for events that carry JSON as text (AWS Config's `invokingEvent`), so a value with a
+//!   quote cannot break the inner document.
 
 use std::collections::BTreeMap;
 
@@ -117,6 +120,15 @@ fn resolve(body: &str, ctx: &Context<'_>) -> Result<Value, RenderError> {
     match filter {
         None => encode(name, raw, param.encoding),
         Some("md5") => Ok(Value::String(md5_hex(raw.as_bytes()))),
+        Some("jsonstr") => {
+            let text = match encode(name, raw, param.encoding)? {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            let quoted = Value::String(text).to_string();
+            // `quoted` is a JSON string literal, so it starts and ends with '"'.
+            Ok(Value::String(quoted[1..quoted.len() - 1].to_string()))
+        }
         Some("multi") => {
             let Value::Object(fields) = encode(name, raw, Encoding::Json)? else {
                 return Err(RenderError::Value {
@@ -195,7 +207,7 @@ mod tests {
     #[test]
     fn substitutes_inside_strings_and_whole_values() {
         let s = spec(
-            r#"{"greeting":"hello {{name}}!","q":"{{q}}","m":"{{q:multi}}","k":"{{key}}","d":"{{data}}","h":"{{name:md5}}"}"#,
+            r#"{"greeting":"hello {{name}}!","q":"{{q}}","m":"{{q:multi}}","k":"{{key}}","d":"{{data}}","h":"{{name:md5}}","j":"{\"n\":\"{{name:jsonstr}}\"}"}"#,
         );
         let mut values = BTreeMap::new();
         values.insert("name", "\"quoted\" \\ name".to_string());
@@ -206,6 +218,8 @@ mod tests {
         assert_eq!(out["k"], "a%20b/c%2Bd");
         assert_eq!(out["d"], "aGk=");
         assert_eq!(out["h"], md5_hex(b"\"quoted\" \\ name"));
+        let inner: Value = serde_json::from_str(out["j"].as_str().unwrap()).unwrap();
+        assert_eq!(inner["n"], "\"quoted\" \\ name");
     }
 
     #[test]
