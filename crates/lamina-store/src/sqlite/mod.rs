@@ -9,6 +9,8 @@
 mod functions;
 mod layers;
 mod schema;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
