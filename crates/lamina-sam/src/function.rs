@@ -94,7 +94,7 @@ pub struct Function {
     /// `Timeout`, seconds (default 3).
     pub timeout: u32,
     /// `Environment.Variables`, as strings; a value only a deployed stack knows becomes
-    /// the empty string, as in SAM CLI.
+    /// the empty string, as in SAM CLI; one that evaluates to `AWS::NoValue` is left out.
     pub environment: BTreeMap<String, String>,
     /// `Layers`, in order.
     pub layers: Vec<LayerRef>,
@@ -232,14 +232,14 @@ fn environment(props: &Node, ctx: &Context<'_>) -> BTreeMap<String, String> {
         .and_then(Node::as_map)
         .unwrap_or_default();
     vars.iter()
-        .map(|(k, v)| {
-            let value = ctx
-                .resolve(v)
-                .ok()
-                .as_ref()
-                .and_then(stringify)
-                .unwrap_or_default();
-            (k.name.clone(), value)
+        .filter_map(|(k, v)| {
+            let value = match ctx.resolve(v) {
+                // `Ref AWS::NoValue` (usually under `Fn::If`) removes the variable.
+                Ok(J::Null) => return None,
+                Ok(value) => stringify(&value).unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            Some((k.name.clone(), value))
         })
         .collect()
 }
