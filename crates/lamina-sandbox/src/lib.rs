@@ -1,1 +1,49 @@
-//! lamina-sandbox (placeholder, filled in by its issue).
+//! lamina-sandbox: Linux isolation for one execution environment, without Docker.
+//!
+//! A [`Sandbox`] is a process tree in its own PID, mount, IPC and UTS namespaces (and, unless
+//! the function opts into [`Network::Host`], its own network namespace holding only the
+//! Runtime API listener), under its own cgroups (memory without swap, pids, cpu shares), with a
+//! read-only root built from an [`ImageRoot`], `/var/task`, `/opt` (layers merged, last wins)
+//! and `/var/runtime` read-only, a size-capped `/tmp`, a minimal `/dev` and a fresh `/proc`,
+//! running as an unprivileged uid with no capabilities and `no_new_privs`.
+//!
+//! How it starts (see `spawn.rs` for why): the engine `clone3`s straight into the new
+//! namespaces and execs [`SandboxConfig::init_exe`] with the hidden argument [`INIT_ARG`]; that
+//! binary calls [`init_main`], which builds the root from a mount plan computed by the engine,
+//! pivots into it and forks the runtime as pid 2, then stays as pid 1 to reap and forward
+//! signals. Mount and cgroup logic go through the [`Kernel`] trait and are unit-tested with a
+//! recording fake; the real thing is tested end to end in `tests/` (root needed).
+//!
+//! Not here yet: seccomp filtering, user namespaces, egress policy for `Network::Host`, and
+//! a `/tmp` that does not count towards the memory limit. See README.md for the threat model.
+
+mod cgroup;
+mod error;
+mod exit_status;
+mod image;
+mod init;
+mod kernel;
+mod mount_plan;
+mod netns;
+mod reap;
+mod sandbox;
+mod spawn;
+mod spec;
+
+pub use cgroup::CgroupLayout;
+pub use error::SandboxError;
+pub use exit_status::{ExitStatus, signal_name};
+pub use image::{ImageRoot, SANDBOX_USER};
+pub use init::init_main;
+pub use kernel::{Kernel, RealKernel};
+pub use netns::{NetNamespace, Network};
+pub use reap::reap_orphans;
+pub use sandbox::Sandbox;
+pub use spawn::INIT_ARG;
+pub use spec::{SandboxConfig, SandboxSpec};
+
+/// True when this process was started as a sandbox init (its first argument is
+/// [`INIT_ARG`]). A binary checks this first thing in `main` and then calls [`init_main`].
+pub fn is_init_invocation() -> bool {
+    std::env::args_os().nth(1).is_some_and(|a| a == INIT_ARG)
+}

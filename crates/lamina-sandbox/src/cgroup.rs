@@ -1,0 +1,396 @@
+//! Cgroups for one sandbox: where they live (v1 per-controller trees or the v2 unified tree,
+//! detected at start-up), which files get which values, and how to read the peak memory and the
+//! OOM-kill count back. Every file access goes through [`Kernel`] so the plan is unit-tested.
+//!
+//! Sandbox cgroups are created as `<parent>/<sandbox id>`, where the parent defaults to a
+//! `lamina` directory under the cgroup this process is in (per controller on v1).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::SandboxError;
+use crate::kernel::Kernel;
+
+/// Where sandbox cgroups are created: the parent directory (or directories, on v1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CgroupLayout {
+    /// cgroup v1: one parent per controller. `cpu` is optional (only used for shares).
+    V1 {
+        /// e.g. `/sys/fs/cgroup/memory/<own path>/lamina`.
+        memory: PathBuf,
+        /// e.g. `/sys/fs/cgroup/pids/<own path>/lamina`.
+        pids: PathBuf,
+        /// e.g. `/sys/fs/cgroup/cpu/<own path>/lamina`.
+        cpu: Option<PathBuf>,
+    },
+    /// cgroup v2: one parent in the unified tree, with memory and pids delegated.
+    V2 {
+        /// e.g. `/sys/fs/cgroup/<own path>/lamina`.
+        parent: PathBuf,
+    },
+}
+
+/// The limits written into a sandbox's cgroup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub memory_mb: u64,
+    pub pids_max: u64,
+}
+
+/// Lambda gives one full vCPU at 1769 MB and scales CPU with memory; shares follow that ratio.
+const MB_PER_VCPU: u64 = 1769;
+
+struct CgroupMount {
+    root: PathBuf,
+    mount_point: PathBuf,
+    fstype: String,
+    super_options: Vec<String>,
+}
+
+/// Parses the cgroup mounts out of `/proc/self/mountinfo`.
+fn cgroup_mounts(mountinfo: &str) -> Vec<CgroupMount> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let left: Vec<&str> = left.split(' ').collect();
+            let right: Vec<&str> = right.split(' ').collect();
+            let fstype = (*right.first()?).to_string();
+            if fstype != "cgroup" && fstype != "cgroup2" {
+                return None;
+            }
+            Some(CgroupMount {
+                root: PathBuf::from(left.get(3)?),
+                mount_point: PathBuf::from(left.get(4)?),
+                fstype,
+                super_options: right
+                    .get(2)
+                    .map(|o| o.split(',').map(str::to_string).collect())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The path inside the mount at which our own cgroup (from `/proc/self/cgroup`) lives.
+fn own_dir(mount: &CgroupMount, own: &str) -> PathBuf {
+    let rel = Path::new(own)
+        .strip_prefix(&mount.root)
+        .unwrap_or(Path::new(""));
+    mount.mount_point.join(rel)
+}
+
+impl CgroupLayout {
+    /// Detects the hierarchy this machine uses and returns the layout with `parent_name` (e.g.
+    /// `lamina`) under this process's own cgroup. v2 is used when its memory and pids
+    /// controllers are available to us; otherwise v1's memory and pids hierarchies.
+    pub fn detect(parent_name: &str) -> Result<CgroupLayout, SandboxError> {
+        let k = crate::kernel::RealKernel;
+        let cgroup = k
+            .read_to_string(Path::new("/proc/self/cgroup"))
+            .map_err(|e| SandboxError::io("read", "/proc/self/cgroup", e))?;
+        let mountinfo = k
+            .read_to_string(Path::new("/proc/self/mountinfo"))
+            .map_err(|e| SandboxError::io("read", "/proc/self/mountinfo", e))?;
+        Self::detect_with(&k, &cgroup, &mountinfo, parent_name)
+    }
+
+    pub(crate) fn detect_with(
+        k: &dyn Kernel,
+        proc_cgroup: &str,
+        mountinfo: &str,
+        parent_name: &str,
+    ) -> Result<CgroupLayout, SandboxError> {
+        let mounts = cgroup_mounts(mountinfo);
+        // (controllers, path) per hierarchy line "id:controllers:path".
+        let lines: Vec<(Vec<&str>, &str)> = proc_cgroup
+            .lines()
+            .filter_map(|l| {
+                let mut parts = l.splitn(3, ':');
+                let _id = parts.next()?;
+                let controllers = parts.next()?;
+                let path = parts.next()?;
+                Some((controllers.split(',').collect(), path))
+            })
+            .collect();
+
+        if let (Some(mount), Some((_, own))) = (
+            mounts.iter().find(|m| m.fstype == "cgroup2"),
+            lines.iter().find(|(c, _)| c == &[""]),
+        ) {
+            let dir = own_dir(mount, own);
+            let controllers = k
+                .read_to_string(&dir.join("cgroup.controllers"))
+                .unwrap_or_default();
+            let has = |c: &str| controllers.split_whitespace().any(|x| x == c);
+            if has("memory") && has("pids") {
+                return Ok(CgroupLayout::V2 {
+                    parent: dir.join(parent_name),
+                });
+            }
+        }
+
+        let v1 = |controller: &str| -> Option<PathBuf> {
+            let mount = mounts.iter().find(|m| {
+                m.fstype == "cgroup" && m.super_options.iter().any(|o| o == controller)
+            })?;
+            let (_, own) = lines.iter().find(|(c, _)| c.contains(&controller))?;
+            Some(own_dir(mount, own).join(parent_name))
+        };
+        match (v1("memory"), v1("pids")) {
+            (Some(memory), Some(pids)) => Ok(CgroupLayout::V1 {
+                memory,
+                pids,
+                cpu: v1("cpu"),
+            }),
+            _ => Err(SandboxError::NoCgroups(
+                "neither cgroup v2 with memory+pids delegated nor the v1 memory and pids \
+                 controllers are mounted"
+                    .into(),
+            )),
+        }
+    }
+
+    /// The parent directories, one per hierarchy used.
+    pub fn parents(&self) -> Vec<PathBuf> {
+        match self {
+            CgroupLayout::V1 { memory, pids, cpu } => {
+                let mut v = vec![memory.clone(), pids.clone()];
+                v.extend(cpu.clone());
+                v
+            }
+            CgroupLayout::V2 { parent } => vec![parent.clone()],
+        }
+    }
+}
+
+/// The cgroup(s) of one sandbox.
+#[derive(Debug, Clone)]
+pub(crate) struct Cgroup {
+    layout: CgroupLayout,
+    id: String,
+}
+
+fn write(k: &dyn Kernel, path: PathBuf, value: &str) -> Result<(), SandboxError> {
+    k.write_file(&path, value.as_bytes())
+        .map_err(|e| SandboxError::io("write", path, e))
+}
+
+fn parse_counter(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == key).then(|| v.trim().parse().ok())?
+    })
+}
+
+impl Cgroup {
+    /// The handle for a sandbox's cgroups without creating them (for tear-down of a
+    /// half-built sandbox).
+    pub(crate) fn placeholder(layout: &CgroupLayout, id: &str) -> Cgroup {
+        Cgroup {
+            layout: layout.clone(),
+            id: id.to_string(),
+        }
+    }
+
+    /// Creates the sandbox's cgroup(s) and writes its limits.
+    pub(crate) fn create(
+        k: &dyn Kernel,
+        layout: &CgroupLayout,
+        id: &str,
+        limits: Limits,
+    ) -> Result<Cgroup, SandboxError> {
+        let cg = Cgroup {
+            layout: layout.clone(),
+            id: id.to_string(),
+        };
+        let bytes = limits.memory_mb * 1024 * 1024;
+        match layout {
+            CgroupLayout::V1 { memory, pids, cpu } => {
+                let mem = memory.join(id);
+                mkdir(k, &mem)?;
+                // The plain limit first: the kernel refuses a memsw limit below it.
+                write(k, mem.join("memory.limit_in_bytes"), &bytes.to_string())?;
+                let memsw = mem.join("memory.memsw.limit_in_bytes");
+                if k.exists(&memsw) {
+                    // memory+swap equal to memory: the function gets no swap, as on Lambda.
+                    write(k, memsw, &bytes.to_string())?;
+                }
+                let p = pids.join(id);
+                mkdir(k, &p)?;
+                write(k, p.join("pids.max"), &limits.pids_max.to_string())?;
+                if let Some(cpu) = cpu {
+                    let c = cpu.join(id);
+                    mkdir(k, &c)?;
+                    let shares = (limits.memory_mb * 1024 / MB_PER_VCPU).max(2);
+                    write(k, c.join("cpu.shares"), &shares.to_string())?;
+                }
+            }
+            CgroupLayout::V2 { parent } => {
+                if !k.exists(parent) {
+                    mkdir(k, parent)?;
+                }
+                let control = parent.join("cgroup.subtree_control");
+                let enabled = k.read_to_string(&control).unwrap_or_default();
+                if !(enabled.contains("memory") && enabled.contains("pids")) {
+                    write(k, control.clone(), "+memory +pids").map_err(|e| {
+                        SandboxError::NoCgroups(format!(
+                            "cannot delegate memory and pids to {}: {e}; set the cgroup parent \
+                             to a delegated cgroup with no processes of its own",
+                            parent.display()
+                        ))
+                    })?;
+                    // CPU weight is a nicety; a host that does not delegate cpu still works.
+                    let _ = k.write_file(&control, b"+cpu");
+                }
+                let dir = parent.join(id);
+                mkdir(k, &dir)?;
+                write(k, dir.join("memory.max"), &bytes.to_string())?;
+                let swap = dir.join("memory.swap.max");
+                if k.exists(&swap) {
+                    write(k, swap, "0")?;
+                }
+                write(k, dir.join("pids.max"), &limits.pids_max.to_string())?;
+                let weight = dir.join("cpu.weight");
+                if k.exists(&weight) {
+                    let w = (limits.memory_mb * 100 / MB_PER_VCPU).clamp(1, 10000);
+                    write(k, weight, &w.to_string())?;
+                }
+            }
+        }
+        Ok(cg)
+    }
+
+    /// The sandbox's directories, one per hierarchy.
+    pub(crate) fn dirs(&self) -> Vec<PathBuf> {
+        self.layout
+            .parents()
+            .into_iter()
+            .map(|p| p.join(&self.id))
+            .collect()
+    }
+
+    fn memory_dir(&self) -> PathBuf {
+        match &self.layout {
+            CgroupLayout::V1 { memory, .. } => memory.join(&self.id),
+            CgroupLayout::V2 { parent } => parent.join(&self.id),
+        }
+    }
+
+    fn pids_dir(&self) -> PathBuf {
+        match &self.layout {
+            CgroupLayout::V1 { pids, .. } => pids.join(&self.id),
+            CgroupLayout::V2 { parent } => parent.join(&self.id),
+        }
+    }
+
+    /// Moves a host pid into every hierarchy of this sandbox.
+    pub(crate) fn add_process(&self, k: &dyn Kernel, pid: i32) -> Result<(), SandboxError> {
+        for dir in self.dirs() {
+            write(k, dir.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Peak memory use in bytes since creation or the last [`Cgroup::reset_peak`].
+    pub(crate) fn peak(&self, k: &dyn Kernel) -> Result<u64, SandboxError> {
+        let file = match self.layout {
+            CgroupLayout::V1 { .. } => "memory.max_usage_in_bytes",
+            CgroupLayout::V2 { .. } => "memory.peak",
+        };
+        let path = self.memory_dir().join(file);
+        let text = k
+            .read_to_string(&path)
+            .map_err(|e| SandboxError::io("read", &path, e))?;
+        text.trim().parse().map_err(|_| {
+            SandboxError::io(
+                "parse",
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, text.trim().to_string()),
+            )
+        })
+    }
+
+    /// Resets the peak so the next reading covers only what follows. v1 only: on v2 a reset
+    /// is per open file (Linux 6.12+), which this crate does not hold; returns whether it reset.
+    pub(crate) fn reset_peak(&self, k: &dyn Kernel) -> Result<bool, SandboxError> {
+        match self.layout {
+            CgroupLayout::V1 { .. } => {
+                write(k, self.memory_dir().join("memory.max_usage_in_bytes"), "0")?;
+                Ok(true)
+            }
+            CgroupLayout::V2 { .. } => Ok(false),
+        }
+    }
+
+    /// How many processes the OOM killer has killed in this cgroup so far.
+    pub(crate) fn oom_kills(&self, k: &dyn Kernel) -> u64 {
+        let (file, key) = match self.layout {
+            CgroupLayout::V1 { .. } => ("memory.oom_control", "oom_kill"),
+            CgroupLayout::V2 { .. } => ("memory.events", "oom_kill"),
+        };
+        k.read_to_string(&self.memory_dir().join(file))
+            .ok()
+            .and_then(|t| parse_counter(&t, key))
+            .unwrap_or(0)
+    }
+
+    /// The host pids in the sandbox.
+    pub(crate) fn procs(&self, k: &dyn Kernel) -> Vec<i32> {
+        k.read_to_string(&self.pids_dir().join("cgroup.procs"))
+            .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
+    /// SIGKILLs every process in the cgroup: `cgroup.kill` on v2 (atomic, Linux 5.14+), one
+    /// pass over `cgroup.procs` otherwise (the PID namespace kill is the primary mechanism).
+    pub(crate) fn kill(&self, k: &dyn Kernel) -> Result<(), SandboxError> {
+        if let CgroupLayout::V2 { .. } = self.layout {
+            let file = self.pids_dir().join("cgroup.kill");
+            if k.exists(&file) {
+                return write(k, file, "1");
+            }
+        }
+        for pid in self.procs(k) {
+            // ESRCH just means it already died.
+            let _ = k.signal(pid, nix::libc::SIGKILL);
+        }
+        Ok(())
+    }
+
+    /// Removes the cgroup directories; the processes must be gone.
+    pub(crate) fn remove(&self, k: &dyn Kernel) -> Result<(), SandboxError> {
+        for dir in self.dirs() {
+            if k.exists(&dir) {
+                remove_dir_retrying(k, &dir)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// rmdir of a cgroup fails with EBUSY for a few milliseconds after its last process died.
+pub(crate) fn remove_dir_retrying(k: &dyn Kernel, dir: &Path) -> Result<(), SandboxError> {
+    let mut last = None;
+    for attempt in 0..200 {
+        match k.rmdir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(if attempt < 20 { 1 } else { 10 }));
+    }
+    Err(SandboxError::io(
+        "rmdir",
+        dir,
+        last.unwrap_or_else(|| std::io::Error::other("busy")),
+    ))
+}
+
+fn mkdir(k: &dyn Kernel, dir: &Path) -> Result<(), SandboxError> {
+    k.mkdir_all(dir)
+        .map_err(|e| SandboxError::io("mkdir", dir, e))
+}
+
+#[cfg(test)]
+#[path = "cgroup_tests.rs"]
+mod tests;

@@ -1,0 +1,308 @@
+//! The sandbox init: the code that runs as pid 1 inside a new sandbox, after the engine's
+//! `clone3` + `execve` (see `spawn.rs`). It reads its [`InitSpec`] from fd 3, joins the network
+//! namespace on fd 5 if any, sets the hostname, applies the mount plan, pivots into the new
+//! root, then forks the runtime as pid 2 and becomes a tiny init: it reaps every zombie,
+//! forwards signals to the runtime, and when the runtime exits it reports the raw wait status on
+//! the status pipe (fd 4) and exits, which makes the kernel kill whatever is left in the PID
+//! namespace.
+//!
+//! The runtime child drops everything before `execve`: a new session, RLIMIT_NOFILE and
+//! RLIMIT_CORE=0, an empty capability bounding set, no supplementary groups, the sandbox
+//! uid/gid (which clears every capability), `PR_SET_NO_NEW_PRIVS`, the default signal state,
+//! every fd but 0–2 closed, and exactly the spec's environment.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use nix::libc;
+use serde::{Deserialize, Serialize};
+
+use crate::kernel::{Kernel, RealKernel};
+use crate::mount_plan::{self, MountOp};
+use crate::spawn::{FD_NETNS, FD_SPEC, FD_STATUS};
+
+/// Everything the init needs, sent as JSON on fd 3.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct InitSpec {
+    pub id: String,
+    pub root: PathBuf,
+    pub mounts: Vec<MountOp>,
+    pub hostname: String,
+    pub join_netns: bool,
+    pub argv: Vec<String>,
+    /// `KEY=value` strings.
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub nofile: u64,
+}
+
+/// The entry point of the sandbox init. A binary calls it when its first argument is
+/// [`crate::INIT_ARG`], before doing anything else (no threads, no async runtime). Never
+/// returns.
+pub fn init_main() -> ! {
+    // Refuse to run outside a sandbox: the init must be pid 1 of its namespace with the status
+    // pipe at fd 4, or it would mount over the caller's own tree.
+    // SAFETY: fstat on a possibly-closed fd number only fills the stat buffer or fails.
+    let is_pipe = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(FD_STATUS, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO
+    };
+    if std::process::id() != 1 || !is_pipe {
+        eprintln!("{}: internal entry point of lamina-sandbox, not for direct use", crate::INIT_ARG);
+        std::process::exit(2);
+    }
+    // SAFETY: fd 4 is the status pipe placed there by the spawner (checked above) and nothing
+    // else in this process owns it.
+    let mut status = unsafe { File::from_raw_fd(FD_STATUS) };
+    let code = match run(&mut status) {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(status, "error {}", message.replace('\n', " "));
+            1
+        }
+    };
+    std::process::exit(code)
+}
+
+fn errno_text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Restores default dispositions for every signal and blocks them all: the init handles
+/// signals synchronously with sigwaitinfo, and the runtime unblocks them before its exec.
+fn reset_signals() {
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: installing SIG_DFL for a signal number; failures (reserved numbers) are
+        // harmless and ignored.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
+    // SAFETY: a zeroed sigset filled by sigfillset, passed to sigprocmask.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+    }
+}
+
+fn run(status: &mut File) -> Result<i32, String> {
+    // Nothing but our own fds may reach the sandbox.
+    // SAFETY: close_range on numbers above our known fds.
+    unsafe {
+        libc::close_range((FD_NETNS + 1) as u32, u32::MAX, 0);
+    }
+    reset_signals();
+
+    // SAFETY: fd 3 is the spec pipe placed by the spawner, owned by nobody else here.
+    let mut spec_file = unsafe { File::from_raw_fd(FD_SPEC) };
+    let mut raw = Vec::new();
+    spec_file
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("read spec: {e}"))?;
+    drop(spec_file);
+    let spec: InitSpec = serde_json::from_slice(&raw).map_err(|e| format!("parse spec: {e}"))?;
+
+    if spec.join_netns {
+        // SAFETY: fd 5 is the namespace fd placed by the spawner.
+        let ns = unsafe { OwnedFd::from_raw_fd(FD_NETNS) };
+        nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)
+            .map_err(|e| format!("setns net: {e}"))?;
+    }
+    nix::unistd::sethostname(&spec.hostname).map_err(|e| format!("sethostname: {e}"))?;
+    let k = RealKernel;
+    mount_plan::apply(&k, &spec.mounts).map_err(|e| e.to_string())?;
+    k.pivot_root(&spec.root)
+        .map_err(|e| format!("pivot_root {}: {e}", spec.root.display()))?;
+
+    let prepared = Prepared::new(&spec)?;
+    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| format!("pipe: {e}"))?;
+    // SAFETY: this process is single-threaded (the init never starts threads), so fork is safe.
+    match unsafe { nix::unistd::fork() }.map_err(|e| format!("fork: {e}"))? {
+        nix::unistd::ForkResult::Child => {
+            drop(err_r);
+            exec_runtime(&prepared, File::from(err_w))
+        }
+        nix::unistd::ForkResult::Parent { child } => {
+            drop(err_w);
+            let mut failure = String::new();
+            let _ = File::from(err_r).read_to_string(&mut failure);
+            if !failure.is_empty() {
+                let _ = nix::sys::wait::waitpid(child, None);
+                let _ = writeln!(status, "{}", failure.replace('\n', " "));
+                return Ok(127);
+            }
+            let _ = writeln!(status, "started");
+            Ok(supervise(child.as_raw(), status))
+        }
+    }
+}
+
+/// C strings for the runtime's exec, built before the fork.
+struct Prepared {
+    candidates: Vec<CString>,
+    argv: Vec<CString>,
+    env: Vec<CString>,
+    cwd: CString,
+    uid: u32,
+    gid: u32,
+    nofile: u64,
+    argv0: String,
+}
+
+impl Prepared {
+    fn new(spec: &InitSpec) -> Result<Prepared, String> {
+        let c = |s: &str| CString::new(s).map_err(|_| format!("{s:?} contains a NUL"));
+        let argv0 = spec.argv.first().cloned().unwrap_or_default();
+        // execvpe semantics against the runtime's own PATH, not the host's.
+        let candidates = if argv0.contains('/') {
+            vec![c(&argv0)?]
+        } else {
+            let path = spec
+                .env
+                .iter()
+                .find_map(|kv| kv.strip_prefix("PATH="))
+                .unwrap_or("/usr/local/bin:/usr/bin:/bin");
+            path.split(':')
+                .filter(|d| !d.is_empty())
+                .map(|d| c(&format!("{d}/{argv0}")))
+                .collect::<Result<_, _>>()?
+        };
+        Ok(Prepared {
+            candidates,
+            argv: spec.argv.iter().map(|a| c(a)).collect::<Result<_, _>>()?,
+            env: spec.env.iter().map(|a| c(a)).collect::<Result<_, _>>()?,
+            cwd: c(&spec.cwd)?,
+            uid: spec.uid,
+            gid: spec.gid,
+            nofile: spec.nofile,
+            argv0,
+        })
+    }
+}
+
+/// In the runtime child: drop privileges and exec. On failure, writes a status line to `err`
+/// and exits 127.
+fn exec_runtime(p: &Prepared, mut err: File) -> ! {
+    let mut fail = |line: String| -> ! {
+        let _ = err.write_all(line.as_bytes());
+        // SAFETY: _exit ends the process without running the parent's atexit handlers.
+        unsafe { libc::_exit(127) }
+    };
+    let check = |rc: libc::c_int| -> Result<(), String> {
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(errno_text(std::io::Error::last_os_error()))
+        }
+    };
+    // SAFETY (whole block): plain system calls on values prepared before the fork; the
+    // pointer arrays are NULL-terminated and outlive the execve.
+    unsafe {
+        libc::setsid();
+        let nofile = libc::rlimit {
+            rlim_cur: p.nofile,
+            rlim_max: p.nofile,
+        };
+        if let Err(e) = check(libc::setrlimit(libc::RLIMIT_NOFILE, &nofile)) {
+            fail(format!("error setrlimit nofile: {e}"));
+        }
+        let zero = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if let Err(e) = check(libc::setrlimit(libc::RLIMIT_CORE, &zero)) {
+            fail(format!("error setrlimit core: {e}"));
+        }
+        // An empty bounding set: nothing exec'd later can regain a capability.
+        for cap in 0..=63 {
+            libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+        }
+        if let Err(e) = check(libc::setgroups(0, std::ptr::null())) {
+            fail(format!("error setgroups: {e}"));
+        }
+        if let Err(e) = check(libc::setresgid(p.gid, p.gid, p.gid)) {
+            fail(format!("error setresgid {}: {e}", p.gid));
+        }
+        // Changing every uid away from 0 clears the permitted, effective and ambient sets.
+        if let Err(e) = check(libc::setresuid(p.uid, p.uid, p.uid)) {
+            fail(format!("error setresuid {}: {e}", p.uid));
+        }
+        if let Err(e) = check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+            fail(format!("error no_new_privs: {e}"));
+        }
+        if let Err(e) = check(libc::chdir(p.cwd.as_ptr())) {
+            fail(format!("error chdir {}: {e}", p.cwd.to_string_lossy()));
+        }
+        // Every fd above stderr closes at exec (the error pipe is already close-on-exec).
+        libc::close_range(3, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as libc::c_int);
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+
+        let mut argv: Vec<*const libc::c_char> = p.argv.iter().map(|a| a.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        let mut envp: Vec<*const libc::c_char> = p.env.iter().map(|a| a.as_ptr()).collect();
+        envp.push(std::ptr::null());
+        let mut first_err: Option<std::io::Error> = None;
+        for exe in &p.candidates {
+            libc::execve(exe.as_ptr(), argv.as_ptr(), envp.as_ptr());
+            let e = std::io::Error::last_os_error();
+            // As execvp does: remember a permission problem over a plain "not here".
+            if first_err.is_none() || e.raw_os_error() == Some(libc::EACCES) {
+                first_err = Some(e);
+            }
+        }
+        let e = first_err.map(errno_text).unwrap_or_default();
+        fail(format!("exec {}: {e}", p.argv0))
+    }
+}
+
+/// pid 1's loop: reap every child, forward signals to the runtime, and report the runtime's
+/// end. Returns the init's own exit code (the runtime's, or 128 + its signal).
+fn supervise(runtime: i32, status: &mut File) -> i32 {
+    loop {
+        // SAFETY: sigwaitinfo with a filled set and a zeroed siginfo to receive the result.
+        let sig = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::sigwaitinfo(&all, &mut info)
+        };
+        if sig < 0 {
+            continue;
+        }
+        if sig != libc::SIGCHLD {
+            // SAFETY: kill(2) with plain integers.
+            unsafe {
+                libc::kill(runtime, sig);
+            }
+            continue;
+        }
+        loop {
+            let mut raw = 0;
+            // SAFETY: waitpid writes only into `raw`.
+            let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
+            if pid <= 0 {
+                break;
+            }
+            if pid == runtime {
+                let _ = writeln!(status, "exit {raw}");
+                return if libc::WIFEXITED(raw) {
+                    libc::WEXITSTATUS(raw)
+                } else {
+                    128 + libc::WTERMSIG(raw)
+                };
+            }
+        }
+    }
+}

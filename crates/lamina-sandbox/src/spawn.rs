@@ -1,0 +1,223 @@
+//! Starting the sandbox init from the engine's (multi-threaded, tokio) process.
+//!
+//! Why `clone3` and not `std::process::Command`: the init must be pid 1 of a new PID namespace,
+//! and only a process *created* with `CLONE_NEWPID` is; `unshare(CLONE_NEWPID)` in a `pre_exec`
+//! hook would only put the init's children there, costing a third process per sandbox. So this
+//! module calls `clone3(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD)`
+//! itself. Everything the child needs (C strings, pointer arrays, fds dup'ed above 10) is
+//! allocated *before* the clone; between clone and `execve` the child makes only `dup2`,
+//! `execve` and `_exit` system calls, which is what async-signal-safety after a fork in a
+//! threaded process demands. The real work (mounts, pivot_root, uid drop) happens after the
+//! exec, in [`crate::init_main`], a fresh single-threaded process where ordinary Rust is safe.
+//!
+//! The init gets: fd 0 `/dev/null`, fds 1 and 2 the log pipes, fd 3 the spec pipe, fd 4 the
+//! status pipe, fd 5 the network namespace (when isolated); an empty environment.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nix::libc;
+
+use crate::error::SandboxError;
+
+/// The spec pipe's fd number in the init.
+pub(crate) const FD_SPEC: i32 = 3;
+/// The status pipe's fd number in the init.
+pub(crate) const FD_STATUS: i32 = 4;
+/// The network namespace's fd number in the init (only when isolated).
+pub(crate) const FD_NETNS: i32 = 5;
+
+/// The hidden first argument that tells a binary to run [`crate::init_main`].
+pub const INIT_ARG: &str = "__sandbox-init";
+
+/// The fds handed to the init.
+pub(crate) struct InitFds<'a> {
+    pub stdout: BorrowedFd<'a>,
+    pub stderr: BorrowedFd<'a>,
+    pub spec: BorrowedFd<'a>,
+    pub status: BorrowedFd<'a>,
+    pub netns: Option<BorrowedFd<'a>>,
+}
+
+/// A started init: its host pid and a pidfd (for race-free signalling and waiting).
+pub(crate) struct Child {
+    pub pid: i32,
+    pub pidfd: OwnedFd,
+}
+
+fn dup_high(fd: BorrowedFd<'_>) -> Result<OwnedFd, SandboxError> {
+    // SAFETY: F_DUPFD_CLOEXEC on a valid borrowed fd returns a new fd that we then own.
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
+    if new < 0 {
+        return Err(SandboxError::sys("dup fd", io::Error::last_os_error()));
+    }
+    // SAFETY: `new` is a fresh fd nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Clones the init into new PID, mount, IPC and UTS namespaces and execs `exe` in it.
+pub(crate) fn spawn_init(exe: &Path, fds: InitFds<'_>) -> Result<Child, SandboxError> {
+    let exe_c = CString::new(exe.as_os_str().as_bytes())
+        .map_err(|_| SandboxError::InvalidSpec(format!("init exe {} has a NUL", exe.display())))?;
+    let arg = CString::new(INIT_ARG)
+        .map_err(|_| SandboxError::InvalidSpec("init argument has a NUL".into()))?;
+    let argv: [*const libc::c_char; 3] = [exe_c.as_ptr(), arg.as_ptr(), std::ptr::null()];
+    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+
+    let devnull = File::open("/dev/null").map_err(|e| SandboxError::io("open", "/dev/null", e))?;
+    // Every source is first copied above 10 so that no dup2 below can clobber another source,
+    // and so that a source already at its target number still loses CLOEXEC through dup2.
+    let mut held: Vec<(OwnedFd, i32)> = vec![
+        (dup_high(std::os::fd::AsFd::as_fd(&devnull))?, 0),
+        (dup_high(fds.stdout)?, 1),
+        (dup_high(fds.stderr)?, 2),
+        (dup_high(fds.spec)?, FD_SPEC),
+        (dup_high(fds.status)?, FD_STATUS),
+    ];
+    if let Some(ns) = fds.netns {
+        held.push((dup_high(ns)?, FD_NETNS));
+    }
+    let mut pairs = [(0i32, 0i32); 6];
+    for (slot, (fd, target)) in pairs.iter_mut().zip(&held) {
+        *slot = (fd.as_raw_fd(), *target);
+    }
+    let n = held.len();
+
+    let mut pidfd: libc::c_int = -1;
+    // SAFETY: clone_args is a plain C struct for which all-zero is a valid value.
+    let mut args: libc::clone_args = unsafe { std::mem::zeroed() };
+    args.flags = (libc::CLONE_NEWPID
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_PIDFD) as u64;
+    args.pidfd = &mut pidfd as *mut libc::c_int as u64;
+    args.exit_signal = libc::SIGCHLD as u64;
+
+    // SAFETY: clone3 without CLONE_VM behaves like fork: the child gets a copy of this address
+    // space with one thread. The child branch below only calls dup2, execve and _exit (all
+    // async-signal-safe system calls) on memory prepared before the call, and never returns.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut libc::clone_args,
+            std::mem::size_of::<libc::clone_args>(),
+        )
+    };
+    if ret < 0 {
+        return Err(SandboxError::sys("clone3", io::Error::last_os_error()));
+    }
+    if ret == 0 {
+        // SAFETY: see above; in the child only async-signal-safe calls happen from here on.
+        unsafe {
+            for &(src, dst) in &pairs[..n] {
+                if libc::dup2(src, dst) < 0 {
+                    libc::_exit(126);
+                }
+            }
+            libc::execve(exe_c.as_ptr(), argv.as_ptr(), envp.as_ptr());
+            libc::_exit(127);
+        }
+    }
+    drop(held);
+    // SAFETY: with CLONE_PIDFD the kernel stored a new pidfd that we now own.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    Ok(Child {
+        pid: ret as i32,
+        pidfd,
+    })
+}
+
+/// Reads the init's status pipe: one line per event ("started", "error …", "exec …",
+/// "exit <raw status>").
+pub(crate) struct StatusReader {
+    file: File,
+    buf: Vec<u8>,
+    eof: bool,
+}
+
+impl StatusReader {
+    pub(crate) fn new(fd: OwnedFd) -> StatusReader {
+        StatusReader {
+            file: File::from(fd),
+            buf: Vec::new(),
+            eof: false,
+        }
+    }
+
+    fn take_line(&mut self) -> Option<String> {
+        let pos = self.buf.iter().position(|&b| b == b'\n')?;
+        let line: Vec<u8> = self.buf.drain(..=pos).collect();
+        Some(String::from_utf8_lossy(&line[..pos]).into_owned())
+    }
+
+    /// The next line, waiting at most `timeout`; `None` at end of file or timeout.
+    pub(crate) fn next_line(&mut self, timeout: Duration) -> Result<Option<String>, SandboxError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.take_line() {
+                return Ok(Some(line));
+            }
+            if self.eof {
+                return Ok(None);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            let mut pfd = libc::pollfd {
+                fd: self.file.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = left.as_millis().min(i32::MAX as u128) as i32;
+            // SAFETY: one valid pollfd for the duration of the call.
+            let rc = unsafe { libc::poll(&mut pfd, 1, ms.max(1)) };
+            if rc < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(SandboxError::sys("poll status pipe", e));
+            }
+            if rc == 0 {
+                continue;
+            }
+            self.fill()?;
+        }
+    }
+
+    fn fill(&mut self) -> Result<(), SandboxError> {
+        let mut chunk = [0u8; 512];
+        match self.file.read(&mut chunk) {
+            Ok(0) => self.eof = true,
+            Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(SandboxError::sys("read status pipe", e)),
+        }
+        Ok(())
+    }
+
+    /// Reads everything left (the writer has exited) and returns the lines.
+    pub(crate) fn drain(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            if let Some(l) = self.take_line() {
+                lines.push(l);
+                continue;
+            }
+            if self.eof {
+                return lines;
+            }
+            // The init is dead, so this read cannot block for long: the pipe is at EOF.
+            if self.next_line(Duration::from_millis(100)).ok().flatten().map(|l| lines.push(l)).is_none() {
+                return lines;
+            }
+        }
+    }
+}
