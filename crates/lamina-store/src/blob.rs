@@ -1,15 +1,22 @@
 //! Content-addressed blob files: code and layer zips stored under their hex SHA-256 at
 //! `<root>/<first 2 hex>/<sha256 hex>`. A blob appears whole or not at all (written to a
 //! temporary file in its final directory, synced, renamed into place, directory synced), so
-//! a file that exists under a key always holds the bytes of that key. This module knows
-//! nothing of which records reference a blob; collecting unreferenced ones is not done yet.
+//! a file that exists under a key always holds the bytes of that key; temporaries left by a
+//! killed writer are swept at open. This module knows nothing of which records reference a
+//! blob; collecting unreferenced blobs is not done yet.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use crate::{StoreError, blob_key};
+
+/// How temporary files start; no key does (keys are hex).
+const TEMP_PREFIX: &str = ".tmp-";
+/// A temporary file this old is left over from a crash: a `put` takes far less.
+const STALE_TEMPORARY: Duration = Duration::from_secs(3600);
 
 /// Distinguishes temporary files written by threads of one process; the pid in the name
 /// distinguishes processes.
@@ -43,9 +50,41 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 
 impl BlobDir {
     /// Opens (creating if needed) the blob directory at `root`.
+    /// Opens (creating if needed) the blob directory at `root`, removing temporary files
+    /// that writers killed mid-`put` left behind.
     pub(crate) fn open(root: PathBuf) -> Result<Self, StoreError> {
         fs::create_dir_all(&root).map_err(io_err(&root))?;
-        Ok(Self { root })
+        let blobs = Self { root };
+        blobs.sweep_temporaries(STALE_TEMPORARY)?;
+        Ok(blobs)
+    }
+
+    /// Removes `.tmp-*` files older than `min_age`. Younger ones may belong to a writer in
+    /// another process sharing this directory, so they are left alone.
+    fn sweep_temporaries(&self, min_age: Duration) -> Result<(), StoreError> {
+        let now = SystemTime::now();
+        for shard in fs::read_dir(&self.root).map_err(io_err(&self.root))? {
+            let shard = shard.map_err(io_err(&self.root))?.path();
+            if !shard.is_dir() {
+                continue;
+            }
+            for entry in fs::read_dir(&shard).map_err(io_err(&shard))? {
+                let entry = entry.map_err(io_err(&shard))?;
+                if !entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                    continue;
+                }
+                let path = entry.path();
+                let modified = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .map_err(io_err(&path))?;
+                let age = now.duration_since(modified).unwrap_or_default();
+                if age >= min_age {
+                    fs::remove_file(&path).map_err(io_err(&path))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Where the blob `key` lives. A malformed key maps to a name that is never written.
@@ -61,17 +100,20 @@ impl BlobDir {
     pub(crate) fn put(&self, bytes: &[u8]) -> Result<String, StoreError> {
         let key = blob_key(bytes);
         let target = self.path(&key);
+        let shard = self.root.join(&key[..2]);
         if target.exists() {
+            // Another writer may have renamed it into place and not yet synced the
+            // directory; sync it before acknowledging, as if this call had written it.
+            sync_dir(&shard)?;
             return Ok(key);
         }
-        let shard = self.root.join(&key[..2]);
         if !shard.exists() {
             fs::create_dir_all(&shard).map_err(io_err(&shard))?;
             // The new shard directory's own entry must survive a crash too.
             sync_dir(&self.root)?;
         }
         let temp = shard.join(format!(
-            ".tmp-{key}-{}-{}",
+            "{TEMP_PREFIX}{key}-{}-{}",
             std::process::id(),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
@@ -142,6 +184,30 @@ mod tests {
             assert_eq!(blobs.read(key).unwrap(), None, "{key:?}");
             assert!(blobs.path(key).starts_with(dir.path().join("blobs")));
         }
+    }
+
+    #[test]
+    fn stale_temporaries_are_swept_and_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("blobs");
+        let blobs = BlobDir::open(root.clone()).unwrap();
+        let key = blobs.put(b"keep me").unwrap();
+        let shard = root.join(&key[..2]);
+        let stale = shard.join(format!("{TEMP_PREFIX}{key}-1-0"));
+        let fresh = shard.join(format!("{TEMP_PREFIX}{key}-2-0"));
+        fs::write(&stale, b"half").unwrap();
+        fs::write(&fresh, b"half").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(2 * 3600);
+        File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        drop(BlobDir::open(root).unwrap());
+        assert!(!stale.exists());
+        assert!(fresh.exists());
+        assert_eq!(blobs.read(&key).unwrap(), Some(b"keep me".to_vec()));
     }
 
     #[test]

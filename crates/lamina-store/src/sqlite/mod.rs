@@ -64,14 +64,15 @@ impl SqliteStore {
         let mut conn = Connection::open(&db_path)?;
         configure(&conn, &db_path)?;
         schema::migrate(&mut conn, &db_path, schema::MIGRATIONS)?;
-        // A freshly created database file must not vanish with its directory entry.
+        let blobs = BlobDir::open(data_dir.join(BLOB_DIR))?;
+        // A freshly created database file or blob directory must not vanish with its
+        // directory entry.
         std::fs::File::open(data_dir)
             .and_then(|d| d.sync_all())
             .map_err(|source| StoreError::Io {
                 path: data_dir.to_path_buf(),
                 source,
             })?;
-        let blobs = BlobDir::open(data_dir.join(BLOB_DIR))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             blobs,
