@@ -21,7 +21,7 @@ pub(crate) enum BodyError {
 /// Reads `body` into memory, refusing it as soon as it would exceed `limit` bytes.
 pub(crate) async fn read_bounded(
     headers: &HeaderMap,
-    body: Body,
+    body: &mut Body,
     limit: usize,
 ) -> Result<Bytes, BodyError> {
     // A declared length over the limit is refused before reading anything.
@@ -33,7 +33,6 @@ pub(crate) async fn read_bounded(
         return Err(BodyError::TooLarge { limit });
     }
 
-    let mut body = body;
     // Most responses arrive as one frame; keep it without copying and only start a buffer
     // when a second data frame shows up.
     let mut first: Option<Bytes> = None;
@@ -69,6 +68,25 @@ pub(crate) async fn read_bounded(
     })
 }
 
+/// Most bytes read and thrown away after a refusal before giving up on the connection.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Reads and discards the rest of a refused body, so a client that sends its whole body
+/// before reading the answer (Python's `http.client`, Node's `http`) gets the 413 instead of
+/// a broken pipe, and the keep-alive connection survives. Memory stays constant; past
+/// [`DRAIN_LIMIT`] the connection is left to be closed.
+pub(crate) async fn drain(body: &mut Body) {
+    let mut discarded = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            discarded = discarded.saturating_add(data.len());
+            if discarded > DRAIN_LIMIT {
+                return;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,17 +116,25 @@ mod tests {
 
     #[tokio::test]
     async fn multi_frame_body_is_joined() {
-        let b = read_bounded(&HeaderMap::new(), stream_body(vec![b"ab", b"cd", b"e"]), 5)
-            .await
-            .unwrap();
+        let b = read_bounded(
+            &HeaderMap::new(),
+            &mut stream_body(vec![b"ab", b"cd", b"e"]),
+            5,
+        )
+        .await
+        .unwrap();
         assert_eq!(&b[..], b"abcde");
     }
 
     #[tokio::test]
     async fn limit_is_enforced_while_streaming() {
-        let err = read_bounded(&HeaderMap::new(), stream_body(vec![b"ab", b"cd", b"ef"]), 5)
-            .await
-            .unwrap_err();
+        let err = read_bounded(
+            &HeaderMap::new(),
+            &mut stream_body(vec![b"ab", b"cd", b"ef"]),
+            5,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err, BodyError::TooLarge { limit: 5 });
     }
 
@@ -116,17 +142,19 @@ mod tests {
     async fn declared_length_over_limit_is_refused_before_reading() {
         let mut h = HeaderMap::new();
         h.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("6"));
-        let err = read_bounded(&h, Body::from("abcdef"), 5).await.unwrap_err();
+        let err = read_bounded(&h, &mut Body::from("abcdef"), 5)
+            .await
+            .unwrap_err();
         assert_eq!(err, BodyError::TooLarge { limit: 5 });
     }
 
     #[tokio::test]
     async fn exactly_the_limit_is_accepted() {
-        let b = read_bounded(&HeaderMap::new(), Body::from("abcde"), 5)
+        let b = read_bounded(&HeaderMap::new(), &mut Body::from("abcde"), 5)
             .await
             .unwrap();
         assert_eq!(&b[..], b"abcde");
-        let empty = read_bounded(&HeaderMap::new(), Body::empty(), 5)
+        let empty = read_bounded(&HeaderMap::new(), &mut Body::empty(), 5)
             .await
             .unwrap();
         assert!(empty.is_empty());

@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use crate::body::{BodyError, read_bounded};
+use crate::body::{BodyError, drain, read_bounded};
 use crate::error_type::{ERROR_TYPE_HEADER, normalise_error_type};
 use crate::state::Core;
 use crate::wire::{ApiError, accepted};
@@ -26,13 +26,13 @@ pub(crate) async fn handle(State(core): State<Arc<Core>>, request: Request) -> R
     if let Err(e) = core.check_init_error() {
         return e.into_response();
     }
-    let (parts, body) = request.into_parts();
+    let (parts, mut body) = request.into_parts();
     let header = parts
         .headers
         .get(ERROR_TYPE_HEADER)
         .and_then(|v| v.to_str().ok());
     let error_type = normalise_error_type(header).to_owned();
-    let (error, refusal) = match read_bounded(&parts.headers, body, core.max_payload).await {
+    let (error, refusal) = match read_bounded(&parts.headers, &mut body, core.max_payload).await {
         Ok(body) => (InitError { error_type, body }, None),
         // Init still failed: record it with no body so the waiting invoke is answered.
         Err(BodyError::TooLarge { limit }) => (
@@ -50,7 +50,11 @@ pub(crate) async fn handle(State(core): State<Arc<Core>>, request: Request) -> R
             Some(ApiError::Truncated),
         ),
     };
-    match core.init_failed(error.error_type, error.body) {
+    let recorded = core.init_failed(error.error_type, error.body);
+    if refusal.is_some() {
+        drain(&mut body).await;
+    }
+    match recorded {
         Ok(()) => refusal.map_or_else(accepted, IntoResponse::into_response),
         Err(e) => e.into_response(),
     }

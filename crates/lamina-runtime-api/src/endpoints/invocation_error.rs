@@ -36,19 +36,19 @@ pub(crate) async fn handle(
     if let Err(e) = core.check_answer(&request_id, TO) {
         return e.into_response();
     }
-    let (parts, body) = request.into_parts();
+    let (parts, mut body) = request.into_parts();
     let header = parts
         .headers
         .get(ERROR_TYPE_HEADER)
         .and_then(|v| v.to_str().ok());
     let error_type = normalise_error_type(header).to_owned();
-    let error = match read_bounded(&parts.headers, body, core.max_payload).await {
+    let error = match read_bounded(&parts.headers, &mut body, core.max_payload).await {
         Ok(body) => InvocationError {
             request_id,
             error_type,
             body,
         },
-        Err(e) => return refuse_body(&core, &request_id, TO, e),
+        Err(e) => return refuse_body(&core, &request_id, TO, e, body).await,
     };
     let outcome = InvokeOutcome::Error {
         error_type: error.error_type,

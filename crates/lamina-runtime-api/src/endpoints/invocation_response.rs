@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::HeaderMap;
 
-use crate::body::{BodyError, read_bounded};
+use crate::body::{BodyError, drain, read_bounded};
 use crate::invocation::InvokeOutcome;
 use crate::state::Core;
 use crate::wire::{ApiError, accepted};
@@ -45,7 +46,7 @@ pub(crate) async fn handle(
     if let Err(e) = core.check_answer(&request_id, TO) {
         return e.into_response();
     }
-    let (parts, body) = request.into_parts();
+    let (parts, mut body) = request.into_parts();
     if !response_mode_ok(&parts.headers) {
         let outcome = InvokeOutcome::Error {
             error_type: "Runtime.InvalidResponseModeHeader".to_owned(),
@@ -56,9 +57,9 @@ pub(crate) async fn handle(
             Err(e) => e.into_response(),
         };
     }
-    let response = match read_bounded(&parts.headers, body, core.max_payload).await {
+    let response = match read_bounded(&parts.headers, &mut body, core.max_payload).await {
         Ok(body) => InvocationResponse { request_id, body },
-        Err(e) => return refuse_body(&core, &request_id, TO, e),
+        Err(e) => return refuse_body(&core, &request_id, TO, e, body).await,
     };
     match core.answer(
         &response.request_id,
@@ -70,12 +71,14 @@ pub(crate) async fn handle(
     }
 }
 
-/// Resolves the invoke for a body that could not be taken, and tells the runtime why.
-pub(crate) fn refuse_body(
+/// Resolves the invoke for a body that could not be taken, then drains what is left of the
+/// body and tells the runtime why.
+pub(crate) async fn refuse_body(
     core: &Core,
     request_id: &str,
     to: &'static str,
     error: BodyError,
+    mut rest: Body,
 ) -> Response {
     let (outcome, api_error) = match error {
         BodyError::TooLarge { limit } => {
@@ -91,7 +94,9 @@ pub(crate) fn refuse_body(
             ApiError::Truncated,
         ),
     };
-    match core.answer(request_id, to, outcome) {
+    let answered = core.answer(request_id, to, outcome);
+    drain(&mut rest).await;
+    match answered {
         Ok(()) => api_error.into_response(),
         Err(e) => e.into_response(),
     }
