@@ -1,1 +1,47 @@
-//! lamina-api (placeholder, filled in by its issue).
+//! Lambda's control-plane REST API (rest-json, botocore's paths and shapes) over the
+//! control layer. `router` builds the axum app; the `lamina` binary serves it.
+
+pub mod body;
+pub mod control;
+pub mod error;
+pub mod requests;
+pub mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use lamina_model::{Function, FunctionVersion};
+
+pub use control::{Change, Control, ControlLimits};
+
+/// Tells which runtime version (runtime + environment image) a function version runs on
+/// now, for `RuntimeVersionConfig`. The environments layer provides the real answer.
+pub trait RuntimeVersions: Send + Sync + 'static {
+    /// The runtime version ARN of `version`, if known.
+    fn runtime_version_arn(&self, function: &Function, version: &FunctionVersion)
+    -> Option<String>;
+}
+
+/// No environments known: `RuntimeVersionConfig` is omitted.
+pub struct NoRuntimeVersions;
+
+impl RuntimeVersions for NoRuntimeVersions {
+    fn runtime_version_arn(&self, _: &Function, _: &FunctionVersion) -> Option<String> {
+        None
+    }
+}
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The control plane.
+    pub control: Arc<Control>,
+    /// Runtime-version answers.
+    pub runtime_versions: Arc<dyn RuntimeVersions>,
+    /// Base URL for links when a request has no Host header.
+    pub base_url: String,
+}
+
+/// The control-plane API as an axum router.
+pub fn router(state: Arc<AppState>) -> Router {
+    routes::router().with_state(state)
+}

@@ -3,6 +3,7 @@
 //! does I/O; the store persists these types and the API renders them.
 
 pub mod arn;
+pub mod clock;
 pub mod error;
 pub mod function;
 pub mod runtime;
@@ -10,6 +11,7 @@ pub mod validate;
 pub mod view;
 
 pub use arn::{Account, FunctionRef};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ErrorKind, LambdaError, LambdaResult};
 pub use function::{
     Alias, CodeRef, Function, FunctionSpec, FunctionVersion, LATEST, LayerRef, LayerVersion,

@@ -1,0 +1,248 @@
+//! The control layer: every control-plane rule (validation, revision checks, numbering,
+//! what may be deleted) lives here, called by the REST routes and the console alike. It
+//! reads and writes through a `Store`; writes are serialised by one lock, since the control
+//! plane is rare and a strict order keeps revision checks simple. Nothing is acknowledged
+//! before the store returns, and the store returns only once the write is durable.
+
+mod aliases;
+mod functions;
+mod layers;
+mod settings;
+mod versions;
+
+use std::sync::Arc;
+
+use lamina_model::{Account, Clock, Function, FunctionVersion, LATEST, LambdaError, LambdaResult};
+use lamina_store::{Store, StoreError};
+
+pub use settings::AccountSettings;
+
+/// Limits the control plane enforces (configurable, Lambda's values by default).
+#[derive(Debug, Clone)]
+pub struct ControlLimits {
+    /// Zip limits for code and layers.
+    pub package: lamina_package::Limits,
+    /// Account concurrency (`ConcurrentExecutions`).
+    pub concurrent_executions: u32,
+    /// Concurrency that reservations must leave unreserved.
+    pub min_unreserved: u32,
+}
+
+impl Default for ControlLimits {
+    fn default() -> Self {
+        Self {
+            package: lamina_package::Limits::default(),
+            concurrent_executions: 1000,
+            min_unreserved: 100,
+        }
+    }
+}
+
+/// A change that running sandboxes must follow (the engine drains on these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// `$LATEST`'s code or configuration changed, or the function's settings did.
+    Function(String),
+    /// The function and everything under it was deleted.
+    Deleted(String),
+}
+
+/// The control plane.
+pub struct Control {
+    store: Arc<dyn Store>,
+    account: Account,
+    limits: ControlLimits,
+    clock: Arc<dyn Clock>,
+    write_lock: tokio::sync::Mutex<()>,
+    changes: tokio::sync::broadcast::Sender<Change>,
+}
+
+impl Control {
+    /// A control plane over `store`, answering as `account`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        account: Account,
+        limits: ControlLimits,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        Self {
+            store,
+            account,
+            limits,
+            clock,
+            write_lock: tokio::sync::Mutex::new(()),
+            changes,
+        }
+    }
+
+    /// The region and account ARNs are built with.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &ControlLimits {
+        &self.limits
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The store (the engine reads functions and blobs through it).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Subscribes to changes that invalidate warm sandboxes.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    fn notify(&self, change: Change) {
+        // No subscriber (no engine yet, or tests) is fine.
+        let _ = self.changes.send(change);
+    }
+
+    /// Runs a store call on the blocking pool, turning faults into a logged 500.
+    async fn store_call<T, F>(&self, f: F) -> LambdaResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        let joined = tokio::task::spawn_blocking(move || f(store.as_ref())).await;
+        match joined {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(StoreError::Conflict(what))) => Err(LambdaError::conflict(format!(
+                "resource already exists: {what}"
+            ))),
+            Ok(Err(StoreError::NotFound(what))) => Err(LambdaError::not_found(format!(
+                "resource not found: {what}"
+            ))),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "store failure");
+                Err(LambdaError::service(
+                    "Lamina's store failed; see the server log",
+                ))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store task failed");
+                Err(LambdaError::service(
+                    "Lamina's store failed; see the server log",
+                ))
+            }
+        }
+    }
+
+    /// The function called by `name` (bare name), or Lambda's not-found.
+    async fn function(&self, name: &str) -> LambdaResult<Function> {
+        let owned = name.to_string();
+        self.store_call(move |s| s.get_function(&owned))
+            .await?
+            .ok_or_else(|| self.function_not_found(name))
+    }
+
+    fn function_not_found(&self, name: &str) -> LambdaError {
+        LambdaError::not_found(format!(
+            "Function not found: {}",
+            self.account.function_arn(name)
+        ))
+    }
+
+    /// Resolves a caller's `FunctionName` (+ optional `Qualifier` parameter) to a function
+    /// and the version the qualifier names (`$LATEST`, a number, or an alias's target).
+    pub async fn resolve(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> LambdaResult<(Function, FunctionVersion)> {
+        let reference = self.account.parse_function_ref(function_name)?;
+        let qualifier = merge_qualifier(reference.qualifier.as_deref(), qualifier)?;
+        let function = self.function(&reference.name).await?;
+        let version = self
+            .version_of(&function, qualifier.as_deref().unwrap_or(LATEST))
+            .await?;
+        Ok((function, version))
+    }
+
+    /// The version a qualifier names: `$LATEST`, a published number, or an alias's target.
+    pub async fn version_of(
+        &self,
+        function: &Function,
+        qualifier: &str,
+    ) -> LambdaResult<FunctionVersion> {
+        if qualifier == LATEST {
+            return Ok(function.latest.clone());
+        }
+        let name = function.name.clone();
+        let target = if qualifier.bytes().all(|b| b.is_ascii_digit()) {
+            qualifier.to_string()
+        } else {
+            let (n, a) = (name.clone(), qualifier.to_string());
+            let alias = self.store_call(move |s| s.get_alias(&n, &a)).await?;
+            match alias {
+                Some(alias) => alias.function_version,
+                None => return Err(self.qualified_not_found(&name, qualifier)),
+            }
+        };
+        if target == LATEST {
+            return Ok(function.latest.clone());
+        }
+        let (n, t) = (name.clone(), target.clone());
+        self.store_call(move |s| s.get_version(&n, &t))
+            .await?
+            .ok_or_else(|| self.qualified_not_found(&name, qualifier))
+    }
+
+    fn qualified_not_found(&self, name: &str, qualifier: &str) -> LambdaError {
+        LambdaError::not_found(format!(
+            "Function not found: {}",
+            self.account.qualified_function_arn(name, qualifier)
+        ))
+    }
+
+    /// Parses a `FunctionName` that must not carry a qualifier (most write operations).
+    fn bare_name(&self, function_name: &str) -> LambdaResult<String> {
+        let reference = self.account.parse_function_ref(function_name)?;
+        if reference.qualifier.is_some() {
+            return Err(LambdaError::invalid_parameter(format!(
+                "Unsupported function name format: {function_name}. The function name must not include a qualifier for this operation."
+            )));
+        }
+        Ok(reference.name)
+    }
+
+    fn new_revision() -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+}
+
+/// Combines a qualifier in the function name (`name:prod`) with the `Qualifier` parameter;
+/// both given and different is an error, as in Lambda.
+fn merge_qualifier(in_name: Option<&str>, param: Option<&str>) -> LambdaResult<Option<String>> {
+    let param = param.filter(|p| !p.is_empty());
+    if let Some(p) = param {
+        lamina_model::validate::qualifier(p)?;
+    }
+    match (in_name, param) {
+        (Some(a), Some(b)) if a != b => Err(LambdaError::invalid_parameter(
+            "The derived qualifier from the function name does not match the specified qualifier.",
+        )),
+        (Some(a), _) => Ok(Some(a.to_string())),
+        (None, Some(b)) => Ok(Some(b.to_string())),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Checks an optimistic-concurrency `RevisionId` against the current one.
+fn check_revision(expected: Option<&str>, current: &str) -> LambdaResult<()> {
+    match expected {
+        Some(expected) if expected != current => Err(LambdaError::precondition(
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+        )),
+        _ => Ok(()),
+    }
+}

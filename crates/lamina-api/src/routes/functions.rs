@@ -1,0 +1,229 @@
+//! Function routes: create, get, list, update code/configuration, delete, versions, and the
+//! URL that serves a function's zip (`Code.Location`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use lamina_model::view::FunctionConfiguration;
+use lamina_model::{Function, FunctionVersion, LambdaError};
+use serde_json::json;
+
+use super::{QueryParams, base_url};
+use crate::AppState;
+use crate::body::LambdaJson;
+use crate::error::ApiResult;
+use crate::requests::{
+    CreateFunctionInput, PublishVersionInput, UpdateCodeInput, UpdateConfigInput,
+};
+
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/2015-03-31/functions",
+            get(list_functions).post(create_function),
+        )
+        .route(
+            "/2015-03-31/functions/",
+            get(list_functions).post(create_function),
+        )
+        .route(
+            "/2015-03-31/functions/{name}",
+            get(get_function).delete(delete_function),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/configuration",
+            get(get_configuration).put(update_configuration),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/code",
+            axum::routing::put(update_code),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/versions",
+            get(list_versions).post(publish_version),
+        )
+        .route("/lamina/code/{sha}", get(download_code))
+}
+
+fn config(
+    state: &AppState,
+    function: &Function,
+    version: &FunctionVersion,
+) -> FunctionConfiguration {
+    let runtime_version = state
+        .runtime_versions
+        .runtime_version_arn(function, version);
+    FunctionConfiguration::of(state.control.account(), function, version, runtime_version)
+}
+
+async fn create_function(
+    State(state): State<Arc<AppState>>,
+    LambdaJson(input): LambdaJson<CreateFunctionInput>,
+) -> ApiResult<Response> {
+    let (function, version) = state.control.create_function(input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(config(&state, &function, &version)),
+    )
+        .into_response())
+}
+
+async fn list_functions(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let q = QueryParams::parse(query.as_deref());
+    let (functions, next) = state
+        .control
+        .list_functions(q.get("Marker").map(String::from), q.max_items()?)
+        .await?;
+    let all_versions = q.get("FunctionVersion") == Some("ALL");
+    let mut out = Vec::with_capacity(functions.len());
+    for function in &functions {
+        out.push(config(&state, function, &function.latest));
+        if all_versions {
+            let (_, versions, _) = state
+                .control
+                .list_versions(&function.name, None, Some(10_000))
+                .await?;
+            out.extend(versions.iter().skip(1).map(|v| config(&state, function, v)));
+        }
+    }
+    let mut body = json!({ "Functions": out });
+    if let Some(next) = next {
+        body["NextMarker"] = json!(next);
+    }
+    Ok(Json(body).into_response())
+}
+
+async fn get_function(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let q = QueryParams::parse(query.as_deref());
+    let (function, version) = state
+        .control
+        .get_function(&name, q.get("Qualifier"))
+        .await?;
+    let location = format!(
+        "{}/lamina/code/{}",
+        base_url(&headers, &state.base_url),
+        version.code.sha256_hex
+    );
+    let mut body = json!({
+        "Configuration": config(&state, &function, &version),
+        "Code": { "RepositoryType": "S3", "Location": location },
+    });
+    if !function.tags.is_empty() {
+        body["Tags"] = json!(function.tags);
+    }
+    if let Some(reserved) = function.reserved_concurrency {
+        body["Concurrency"] = json!({ "ReservedConcurrentExecutions": reserved });
+    }
+    Ok(Json(body).into_response())
+}
+
+async fn get_configuration(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let q = QueryParams::parse(query.as_deref());
+    let (function, version) = state
+        .control
+        .get_function(&name, q.get("Qualifier"))
+        .await?;
+    Ok(Json(config(&state, &function, &version)).into_response())
+}
+
+async fn update_configuration(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    LambdaJson(input): LambdaJson<UpdateConfigInput>,
+) -> ApiResult<Response> {
+    let (function, version) = state.control.update_configuration(&name, input).await?;
+    Ok(Json(config(&state, &function, &version)).into_response())
+}
+
+async fn update_code(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    LambdaJson(input): LambdaJson<UpdateCodeInput>,
+) -> ApiResult<Response> {
+    let (function, version) = state.control.update_code(&name, input).await?;
+    Ok(Json(config(&state, &function, &version)).into_response())
+}
+
+async fn delete_function(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let q = QueryParams::parse(query.as_deref());
+    state
+        .control
+        .delete_function(&name, q.get("Qualifier"))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn publish_version(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    LambdaJson(input): LambdaJson<PublishVersionInput>,
+) -> ApiResult<Response> {
+    let (function, version) = state.control.publish_version(&name, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(config(&state, &function, &version)),
+    )
+        .into_response())
+}
+
+async fn list_versions(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let q = QueryParams::parse(query.as_deref());
+    let (function, versions, next) = state
+        .control
+        .list_versions(&name, q.get("Marker").map(String::from), q.max_items()?)
+        .await?;
+    let list: Vec<_> = versions
+        .iter()
+        .map(|v| config(&state, &function, v))
+        .collect();
+    let mut body = json!({ "Versions": list });
+    if let Some(next) = next {
+        body["NextMarker"] = json!(next);
+    }
+    Ok(Json(body).into_response())
+}
+
+/// Serves a stored zip by its hex SHA-256 (the `Code.Location` and layer `Content.Location`).
+async fn download_code(
+    State(state): State<Arc<AppState>>,
+    Path(sha): Path<String>,
+) -> ApiResult<Response> {
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(LambdaError::not_found("The resource you requested does not exist.").into());
+    }
+    let store = Arc::clone(state.control.store());
+    let bytes = tokio::task::spawn_blocking(move || store.read_blob(&sha))
+        .await
+        .map_err(|e| LambdaError::service(format!("blob read failed: {e}")))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "blob read failed");
+            LambdaError::service("Lamina's store failed; see the server log")
+        })?
+        .ok_or_else(|| LambdaError::not_found("The resource you requested does not exist."))?;
+    Ok(([("content-type", "application/zip")], bytes).into_response())
+}
