@@ -125,12 +125,12 @@ impl Event {
         let kind = match type_name {
             "Api" => EventKind::Api {
                 path: text("Path").unwrap_or_default(),
-                method: text("Method").unwrap_or_default().to_ascii_uppercase(),
+                method: method(text("Method").unwrap_or_default()),
                 rest_api_id: text("RestApiId"),
             },
             "HttpApi" => EventKind::HttpApi {
                 path: text("Path"),
-                method: text("Method").map(|m| m.to_ascii_uppercase()),
+                method: text("Method").map(method),
                 api_id: text("ApiId"),
                 payload_format_version: text("PayloadFormatVersion")
                     .unwrap_or_else(|| "2.0".into()),
@@ -179,6 +179,16 @@ impl Event {
             line,
             col,
         }
+    }
+}
+
+/// A method in upper case, API Gateway's any-method extension as `ANY`.
+fn method(text: String) -> String {
+    let upper = text.to_ascii_uppercase();
+    if upper == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
+        "ANY".to_string()
+    } else {
+        upper
     }
 }
 

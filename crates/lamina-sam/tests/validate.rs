@@ -127,7 +127,7 @@ const BROKEN: &[(&str, &[Expected])] = &[
         &[(
             13,
             Some("ApiFunction"),
-            "Event with id [Hello] is invalid. Missing required property 'Path'.",
+            "Event with id [Hello] is invalid. Property 'Path' is required.",
         )],
     ),
     (
@@ -166,21 +166,6 @@ const BROKEN: &[(&str, &[Expected])] = &[
         &[
             (5, None, "'Role' is not a supported property of 'Function'"),
             (6, None, "'Table' is not supported"),
-        ],
-    ),
-    (
-        "both-code.yaml",
-        &[
-            (
-                3,
-                Some("TwoCodesFunction"),
-                "Only one of 'InlineCode' or 'CodeUri' can be set.",
-            ),
-            (
-                10,
-                Some("NoCodeFunction"),
-                "Either 'InlineCode' or 'CodeUri' must be set.",
-            ),
         ],
     ),
     (
@@ -223,22 +208,22 @@ const BROKEN: &[(&str, &[Expected])] = &[
             (
                 11,
                 Some("EventFunction"),
-                "Event with id [Carrier] is invalid. Type 'Pigeon' is not a SAM event source type",
+                "Event with id [Carrier] is invalid. Resource dict has missing or invalid value for key Type. Event Type is: Pigeon.",
             ),
             (
                 16,
                 Some("EventFunction"),
-                "Event with id [Queue] is invalid. Missing required property 'Queue'.",
+                "Event with id [Queue] is invalid. Property 'Queue' is required.",
             ),
             (
                 19,
                 Some("EventFunction"),
-                "Event with id [Ticks] is invalid. Missing required property 'Schedule'.",
+                "Event with id [Ticks] is invalid. Property 'Schedule' is required.",
             ),
             (
                 23,
                 Some("EventFunction"),
-                "Event with id [Stream] is invalid. Missing required property 'StartingPosition'.",
+                "Event with id [Stream] is invalid. Property 'StartingPosition' is required.",
             ),
         ],
     ),
@@ -275,6 +260,14 @@ const BROKEN: &[(&str, &[Expected])] = &[
             9,
             Some("TypoFunction"),
             "property Memory not defined for resource of type AWS::Serverless::Function",
+        )],
+    ),
+    (
+        "http-api-path-without-method.yaml",
+        &[(
+            13,
+            Some("HttpFunction"),
+            "Event with id [Proxy] is invalid. Property 'Method' is required.",
         )],
     ),
     (
@@ -339,6 +332,17 @@ fn lint_warns_without_failing() {
         ),
         (25, "JavaFunction", "runtime 'java21' cannot run locally"),
         (27, "JavaFunction", "event 'Rule' has no Pattern"),
+        (
+            31,
+            "BothFunction",
+            "both InlineCode and CodeUri are set: InlineCode is used",
+        ),
+        (
+            38,
+            "NoCodeFunction",
+            "neither CodeUri nor InlineCode is set",
+        ),
+        (43, "NoContentLayer", "ContentUri is not set"),
     ];
     assert_eq!(diagnostics.len(), expect.len(), "{diagnostics:#?}");
     for (line, id, text) in expect {

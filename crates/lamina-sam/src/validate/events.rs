@@ -73,7 +73,7 @@ pub(super) fn check(function: &str, events: &Node, ctx: &Context<'_>, out: &mut 
             continue;
         }
         let Some(type_node) = event.get("Type") else {
-            fail(out, event, "Missing required property 'Type'.".into());
+            fail(out, event, "Property 'Type' is required.".into());
             continue;
         };
         let Some(type_name) = type_node.as_str() else {
@@ -84,7 +84,9 @@ pub(super) fn check(function: &str, events: &Node, ctx: &Context<'_>, out: &mut 
             fail(
                 out,
                 type_node,
-                format!("Type '{type_name}' is not a SAM event source type"),
+                format!(
+                    "Resource dict has missing or invalid value for key Type. Event Type is: {type_name}."
+                ),
             );
             continue;
         };
@@ -100,8 +102,22 @@ pub(super) fn check(function: &str, events: &Node, ctx: &Context<'_>, out: &mut 
                 fail(
                     out,
                     props.unwrap_or(event),
-                    format!("Missing required property '{name}'."),
+                    format!("Property '{name}' is required."),
                 );
+            }
+        }
+        // An HTTP API route is the catch-all when it names neither Path nor Method; naming
+        // one of them makes the other required (SAM's implicit HTTP API plugin).
+        if type_name == "HttpApi" {
+            let has = |k: &str| props.and_then(|p| p.get(k)).is_some_and(|n| !n.is_null());
+            for (given, missing) in [("Path", "Method"), ("Method", "Path")] {
+                if has(given) && !has(missing) {
+                    fail(
+                        out,
+                        props.unwrap_or(event),
+                        format!("Property '{missing}' is required."),
+                    );
+                }
             }
         }
         if matches!(type_name, "Api" | "HttpApi") {

@@ -131,21 +131,8 @@ fn serverless_function(t: &Template, r: &Resource, ctx: &Context<'_>, out: &mut 
     let has = |k: &str| props.get(k).is_some_and(|n| !n.is_null());
     match package.as_deref() {
         None | Some("Zip") => {
-            match (has("CodeUri"), has("InlineCode")) {
-                (true, true) => out.error_at(
-                    id,
-                    r.line,
-                    r.col,
-                    "Only one of 'InlineCode' or 'CodeUri' can be set.",
-                ),
-                (false, false) => out.error_at(
-                    id,
-                    r.line,
-                    r.col,
-                    "Either 'InlineCode' or 'CodeUri' must be set.",
-                ),
-                _ => {}
-            }
+            // `sam validate` reads a missing CodeUri as "." and lets InlineCode win over
+            // CodeUri, so neither case is an error; `--lint` mentions both.
             for missing in ["Handler", "Runtime"].into_iter().filter(|k| !has(k)) {
                 out.error_at(id, r.line, r.col, format!("'{missing}' is missing: Runtime and Handler needs to be present when PackageType is of type `Zip`"));
             }
@@ -380,9 +367,6 @@ fn layer(r: &Resource, ctx: &Context<'_>, out: &mut Diagnostics) {
                 ),
             );
         }
-    }
-    if !props.iter().any(|(k, _)| k.name == "ContentUri") {
-        out.error_at(id, r.line, r.col, "Missing required property 'ContentUri'.");
     }
     let runtimes = r
         .properties

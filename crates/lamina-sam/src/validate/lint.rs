@@ -53,6 +53,22 @@ pub(super) fn check(
                 out.warning_at(id, node.line, node.col, format!("runtime '{name}' cannot run locally: Lamina serves python*, nodejs* and provided* runtimes"));
             }
         }
+        let has = |k: &str| props.get(k).is_some_and(|n| !n.is_null());
+        let zip = props
+            .get("PackageType")
+            .and_then(|n| n.as_str())
+            .is_none_or(|p| p == "Zip");
+        if zip && has("InlineCode") && has("CodeUri") {
+            out.warning_at(
+                id,
+                r.line,
+                r.col,
+                "both InlineCode and CodeUri are set: InlineCode is used and CodeUri ignored",
+            );
+        }
+        if zip && !has("InlineCode") && !has("CodeUri") {
+            out.warning_at(id, r.line, r.col, "neither CodeUri nor InlineCode is set: the template's folder is the function's code");
+        }
         let Ok(function) = Function::from_resource(t, r, ctx) else {
             continue;
         };
@@ -87,6 +103,18 @@ pub(super) fn check(
         }
     }
     for r in t.resources_of_type(SERVERLESS_LAYER) {
+        if r.properties
+            .as_ref()
+            .and_then(|p| p.get("ContentUri"))
+            .is_none()
+        {
+            out.warning_at(
+                Some(&r.logical_id),
+                r.line,
+                r.col,
+                "ContentUri is not set: the template's folder is the layer's content",
+            );
+        }
         let Ok(layer) = LayerVersion::from_resource(r, ctx) else {
             continue;
         };
