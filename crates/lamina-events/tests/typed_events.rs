@@ -196,6 +196,11 @@ const NOT_MODELLED: &[(&str, &str)] = &[
     ),
     // REST APIs send it; ApiGatewayProxyRequestContext has no such field.
     ("apigateway aws-proxy", ".requestContext.extendedRequestId"),
+    // Connect sends the customer's Kinesis Video media stream; ConnectContactData lacks it.
+    (
+        "connect contact-flow-event",
+        ".Details.ContactData.MediaStreams",
+    ),
 ];
 
 #[test]
