@@ -17,7 +17,6 @@ async fn runtime_sees_its_own_pid_namespace_user_and_no_privileges() {
     let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
     let status = sb.wait().await.unwrap();
     let out = logs.take();
-    eprintln!("{out}");
     assert_eq!(status.to_string(), "exit status 0", "{out}");
     assert!(out.contains("pid=2\n"), "{out}");
     assert!(out.contains(&format!("\n{uid}\n{uid}\nlamina\n")), "{out}");
@@ -26,4 +25,137 @@ async fn runtime_sees_its_own_pid_namespace_user_and_no_privileges() {
         assert!(out.contains(&format!("{cap}:\t0000000000000000")), "{cap}: {out}");
     }
     sb.destroy().unwrap();
+}
+
+#[tokio::test]
+async fn filesystem_view_is_the_image_only_and_read_only_outside_tmp() {
+    let Some(h) = Harness::new() else { return };
+    let (mut spec, logs, _l) = h.spec(
+        "fs",
+        r#"
+        ls -a / | tr '\n' ' '; echo
+        for p in /root /work /etc/shadow /etc/ssh /etc/ssl/private /home /sys /run; do
+          if [ -e "$p" ]; then echo "VISIBLE $p"; fi
+        done
+        cat /etc/shadow 2>/dev/null && echo "READ shadow"
+        for d in /var/task /opt /etc /usr /bin / /var/runtime /dev; do
+          if touch "$d/probe" 2>/dev/null; then echo "WROTE $d"; fi
+        done
+        echo data > /tmp/probe && echo "tmp ok $(cat /tmp/probe)"
+        echo "task: $(cat /var/task/handler.sh)"
+        echo "whoami: $(whoami)"
+        echo "mounts:"; cat /proc/self/mounts
+        "#,
+    );
+    spec.task_dir = h.dir("fs-task", &[("handler.sh", "echo handler", 0o755)]);
+    let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
+    let status = sb.wait().await.unwrap();
+    let out = logs.take();
+    assert_eq!(status.to_string(), "exit status 0", "{out}");
+    let root_line = out.lines().next().unwrap();
+    let mut entries: Vec<&str> = root_line.split_whitespace().collect();
+    entries.sort();
+    assert_eq!(
+        entries,
+        [".", "..", "bin", "dev", "etc", "lib", "lib64", "opt", "proc", "sbin", "tmp", "usr", "var"],
+        "{out}"
+    );
+    assert!(!out.contains("VISIBLE"), "{out}");
+    assert!(!out.contains("READ shadow"), "{out}");
+    assert!(!out.contains("WROTE"), "{out}");
+    assert!(out.contains("tmp ok data"), "{out}");
+    assert!(out.contains("task: echo handler"), "{out}");
+    assert!(out.contains("whoami: sbx_user1051"), "{out}");
+    // No host path leaks through the mount table either.
+    assert!(!out.contains("/work"), "{out}");
+    assert!(!out.contains(h.base.path().to_str().unwrap()), "{out}");
+}
+
+#[tokio::test]
+async fn tmp_is_capped_at_its_size() {
+    let Some(h) = Harness::new() else { return };
+    let (mut spec, logs, _l) = h.spec(
+        "tmpcap",
+        "dd if=/dev/zero of=/tmp/big bs=1M count=40 2>&1; ls -l /tmp/big",
+    );
+    spec.tmp_size_mb = 8;
+    let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
+    sb.wait().await.unwrap();
+    let out = logs.take();
+    assert!(out.contains("No space left on device"), "{out}");
+    assert!(out.contains(" 8388608 "), "the file stops at exactly 8 MiB: {out}");
+}
+
+#[tokio::test]
+async fn tmp_survives_a_kill_and_restart_but_processes_do_not() {
+    let Some(h) = Harness::new() else { return };
+    let (spec, logs, _l) = h.spec(
+        "tmpkeep",
+        "if [ -f /tmp/mark ]; then echo second run sees $(cat /tmp/mark); exit 0; fi; echo first > /tmp/mark; echo first run; sleep 1000",
+    );
+    let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    sb.kill_all().unwrap();
+    assert_eq!(sb.wait().await.unwrap().to_string(), "signal: killed");
+    sb.restart().await.unwrap();
+    assert_eq!(sb.wait().await.unwrap().to_string(), "exit status 0");
+    let out = logs.take();
+    assert!(out.contains("first run\nsecond run sees first"), "{out}");
+}
+
+#[tokio::test]
+async fn later_layer_wins_in_opt() {
+    let Some(h) = Harness::new() else { return };
+    let l1 = h.dir(
+        "layer1",
+        &[("lib/shared.txt", "from layer 1", 0o644), ("lib/one.txt", "only in 1", 0o644)],
+    );
+    let l2 = h.dir(
+        "layer2",
+        &[("lib/shared.txt", "from layer 2", 0o644), ("lib/two.txt", "only in 2", 0o644)],
+    );
+    let (mut spec, logs, _l) = h.spec(
+        "layers",
+        "cat /opt/lib/shared.txt; echo; cat /opt/lib/one.txt; echo; cat /opt/lib/two.txt; echo; touch /opt/x 2>/dev/null && echo WROTE",
+    );
+    spec.layer_dirs = vec![l1, l2];
+    let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
+    sb.wait().await.unwrap();
+    let out = logs.take();
+    assert_eq!(out, "from layer 2\nonly in 1\nonly in 2\n");
+}
+
+#[tokio::test]
+async fn runtime_dir_is_mounted_read_only() {
+    let Some(h) = Harness::new() else { return };
+    let rt = h.dir("runtime", &[("bootstrap", "#!/bin/sh\necho runtime bootstrap $1\n", 0o755)]);
+    let (mut spec, logs, _l) = h.spec("rtdir", "");
+    spec.runtime_dir = Some(rt);
+    spec.argv = vec!["/var/runtime/bootstrap".into(), "arg1".into()];
+    let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
+    assert_eq!(sb.wait().await.unwrap().to_string(), "exit status 0");
+    assert_eq!(logs.take(), "runtime bootstrap arg1\n");
+}
+
+#[tokio::test]
+async fn only_the_standard_fds_reach_the_runtime() {
+    let Some(h) = Harness::new() else { return };
+    // `ls` lists its own fds: the inherited ones plus the directory it is reading.
+    let (spec, logs, _l) = h.spec("fds", "exec ls -l /proc/self/fd/");
+    let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
+    sb.wait().await.unwrap();
+    let out = logs.take();
+    let fds: Vec<(String, String)> = out
+        .lines()
+        .filter_map(|l| l.split_once(" -> "))
+        .map(|(left, target)| {
+            let fd = left.rsplit(' ').next().unwrap().to_string();
+            (fd, target.to_string())
+        })
+        .collect();
+    let numbers: Vec<&str> = fds.iter().map(|(fd, _)| fd.as_str()).collect();
+    assert_eq!(numbers, ["0", "1", "2", "3"], "{out}");
+    assert_eq!(fds[0].1, "/dev/null", "{out}");
+    assert!(fds[1].1.starts_with("pipe:") && fds[2].1.starts_with("pipe:"), "{out}");
+    assert!(fds[3].1.starts_with("/proc/") && fds[3].1.ends_with("/fd"), "{out}");
 }
