@@ -1,0 +1,63 @@
+//! The command line: one clap definition, then a validated configuration per command.
+
+mod server;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Lamina: run AWS Lambda functions on your own machines, in versioned execution
+/// environments, with Lambda's APIs.
+#[derive(Debug, Parser)]
+#[command(name = "lamina", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format for the server's own logs.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "LAMINA_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Lamina's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the platform: Lambda's control-plane API (and, as they land, Invoke and the
+    /// console) on 127.0.0.1:9001, with SQLite and blobs in the data folder.
+    Server(server::ServerArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    init_logging(cli.log_format);
+    match cli.command {
+        Command::Server(args) => server::run(args),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

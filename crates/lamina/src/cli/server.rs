@@ -1,0 +1,146 @@
+//! `lamina server`: opens the store, builds the control plane and serves the API until
+//! SIGTERM or Ctrl-C, finishing requests in flight before exiting.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use lamina_api::{AppState, Control, ControlLimits, NoRuntimeVersions};
+use lamina_model::{Account, SystemClock};
+
+/// Flags of `lamina server`.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9001", env = "LAMINA_LISTEN")]
+    pub listen: SocketAddr,
+    /// Folder for the database and blobs (default: $XDG_DATA_HOME/lamina or ~/.local/share/lamina).
+    #[arg(long, env = "LAMINA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Region used in ARNs.
+    #[arg(long, default_value = "us-east-1", env = "LAMINA_REGION")]
+    pub region: String,
+    /// Twelve-digit account id used in ARNs.
+    #[arg(long, default_value = "000000000000", env = "LAMINA_ACCOUNT_ID")]
+    pub account_id: String,
+    /// Largest accepted zip in bytes (Lambda: 52428800).
+    #[arg(long, default_value_t = 52_428_800)]
+    pub max_zipped_bytes: u64,
+    /// Largest unzipped size of code plus layers in bytes (Lambda: 262144000).
+    #[arg(long, default_value_t = 262_144_000)]
+    pub max_unzipped_bytes: u64,
+    /// Listen on a non-loopback address although requests are not yet authenticated
+    /// (SigV4 checking comes later): anyone who reaches the port can deploy and run code.
+    #[arg(long)]
+    pub insecure_allow_unauthenticated_remote: bool,
+}
+
+/// Where data lives when `--data-dir` is not given.
+fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("lamina");
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".local/share/lamina"),
+        None => PathBuf::from("/var/lib/lamina"),
+    }
+}
+
+/// Runs the server until a shutdown signal.
+pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
+    if !args.listen.ip().is_loopback() {
+        if !args.insecure_allow_unauthenticated_remote {
+            anyhow::bail!(
+                "refusing to listen on {}: requests are not authenticated yet, so anyone who can reach this address could deploy and run code; listen on 127.0.0.1, or pass --insecure-allow-unauthenticated-remote if you accept that",
+                args.listen
+            );
+        }
+        tracing::warn!(listen = %args.listen, "listening on a non-loopback address WITHOUT authentication: anyone who reaches this port can deploy and run code");
+    }
+    let valid_account =
+        args.account_id.len() == 12 && args.account_id.bytes().all(|b| b.is_ascii_digit());
+    anyhow::ensure!(
+        valid_account,
+        "--account-id must be twelve digits, got {:?}",
+        args.account_id
+    );
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating data folder {}", data_dir.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
+    runtime.block_on(serve(args, data_dir))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
+    let store = lamina_store::SqliteStore::open(&data_dir)
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    let (journal, synchronous) = store.pragmas().context("reading store pragmas")?;
+    tracing::info!(data_dir = %data_dir.display(), journal, synchronous, "store open");
+    let account = Account {
+        region: args.region.clone(),
+        account_id: args.account_id.clone(),
+    };
+    let mut limits = ControlLimits::default();
+    limits.package.max_zipped_bytes = args.max_zipped_bytes;
+    limits.package.max_unzipped_bytes = args.max_unzipped_bytes;
+    let control = Arc::new(Control::new(
+        Arc::new(store),
+        account,
+        limits,
+        Arc::new(SystemClock),
+    ));
+    let state = Arc::new(AppState {
+        control,
+        runtime_versions: Arc::new(NoRuntimeVersions),
+        base_url: format!("http://{}", args.listen),
+    });
+    let app = lamina_api::router(state).layer(axum::extract::DefaultBodyLimit::disable());
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "listening on {} (is another server using the port?)",
+                args.listen
+            )
+        })?;
+    let local = listener.local_addr().context("reading the bound address")?;
+    // Tests and scripts wait for this line to know the port (with --listen 127.0.0.1:0).
+    tracing::info!(listen = %local, "lamina listening");
+    println!("lamina listening on http://{local}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
+    tracing::info!("lamina stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        () = term => tracing::info!("SIGTERM: shutting down"),
+    }
+}
