@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use lamina_sam::{Options, Template, has_errors, render, validate, validate_source};
+use lamina_sam::{Options, has_errors, render, validate_file};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,11 +22,8 @@ fn main() -> ExitCode {
         base_dir,
         ..Options::default()
     };
-    let diagnostics = match std::fs::read_to_string(path) {
-        Ok(text) => match Template::parse(&text) {
-            Ok(t) => validate(&t, &options),
-            Err(_) => validate_source(&text, &options),
-        },
+    let diagnostics = match validate_file(Path::new(path), &options) {
+        Ok(diagnostics) => diagnostics,
         Err(e) => {
             eprintln!("cannot read {path}: {e}");
             return ExitCode::from(2);

@@ -343,13 +343,18 @@ fn lint_warns_without_failing() {
             "neither CodeUri nor InlineCode is set",
         ),
         (43, "NoContentLayer", "ContentUri is not set"),
+        (
+            46,
+            "",
+            "duplicate key 'LayerName': the earlier value is ignored",
+        ),
     ];
     assert_eq!(diagnostics.len(), expect.len(), "{diagnostics:#?}");
     for (line, id, text) in expect {
         assert!(
             diagnostics.iter().any(|d| d.severity == Severity::Warning
                 && d.line == line
-                && d.logical_id.as_deref() == Some(id)
+                && d.logical_id.as_deref() == Some(id).filter(|id| !id.is_empty())
                 && d.message.contains(text)),
             "no warning at {line} [{id}] {text:?}: {diagnostics:#?}"
         );

@@ -1,6 +1,6 @@
 //! Warnings for `validate --lint`: a valid template that will still trouble a developer —
 //! unused parameters, deprecated runtimes, runtimes no local image serves, code folders that
-//! do not exist, event rules with no pattern.
+//! do not exist, event rules with no pattern, duplicate keys, code given twice or not at all.
 
 use std::collections::BTreeSet;
 
@@ -13,6 +13,7 @@ use crate::event::EventKind;
 use crate::function::{Function, SERVERLESS_FUNCTION};
 use crate::intrinsic::{Context, stringify};
 use crate::layer::{LayerVersion, SERVERLESS_LAYER};
+use crate::node::Node;
 use crate::template::Template;
 
 pub(super) fn check(
@@ -22,6 +23,7 @@ pub(super) fn check(
     used: &BTreeSet<String>,
     out: &mut Diagnostics,
 ) {
+    duplicate_keys(&t.root, out);
     for p in &t.parameters {
         if !used.contains(&p.logical_id) {
             out.warning_at(
@@ -137,4 +139,21 @@ pub(super) fn check(
             );
         }
     }
+}
+
+/// YAML and JSON parsers keep the last of two equal keys, so the first is silently lost.
+fn duplicate_keys(root: &Node, out: &mut Diagnostics) {
+    root.walk(&mut |node| {
+        let Some(entries) = node.as_map() else { return };
+        for (i, (key, _)) in entries.iter().enumerate() {
+            if entries[..i].iter().any(|(k, _)| k.name == key.name) {
+                out.warning_at(
+                    None,
+                    key.line,
+                    key.col,
+                    format!("duplicate key '{}': the earlier value is ignored", key.name),
+                );
+            }
+        }
+    });
 }

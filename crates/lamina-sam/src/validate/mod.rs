@@ -85,6 +85,14 @@ pub fn validate_source(text: &str, options: &Options) -> Vec<Diagnostic> {
     }
 }
 
+/// Reads, parses and checks a template file; `Err` only when the file cannot be read.
+pub fn validate_file(
+    path: &std::path::Path,
+    options: &Options,
+) -> Result<Vec<Diagnostic>, std::io::Error> {
+    Ok(validate_source(&std::fs::read_to_string(path)?, options))
+}
+
 fn load_diagnostic(e: &TemplateError) -> Diagnostic {
     let (line, col, message) = match e {
         TemplateError::Load(LoadError::Syntax { line, col, message }) => (
