@@ -344,7 +344,7 @@ fn lint_warns_without_failing() {
         ),
         (43, "NoContentLayer", "ContentUri is not set"),
         (
-            46,
+            47,
             "",
             "duplicate key 'LayerName': the earlier value is ignored",
         ),
