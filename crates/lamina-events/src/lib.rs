@@ -82,10 +82,34 @@ pub fn generate(
     event: &str,
     options: &BTreeMap<String, String>,
 ) -> Result<serde_json::Value, EventError> {
+    let (spec, values) = prepare(service, event, options)?;
+    render::render(&spec, &values).map_err(|e| render_error(&spec, e))
+}
+
+/// The same event as [`generate`], as indented JSON text whose fields keep the order the
+/// real service sends them in (a `serde_json::Value` sorts keys). This is what
+/// `generate-event` prints and what the console shows.
+pub fn generate_text(
+    service: &str,
+    event: &str,
+    options: &BTreeMap<String, String>,
+) -> Result<String, EventError> {
+    let (spec, values) = prepare(service, event, options)?;
+    // Parse once so that text we hand out is always JSON, whatever the options were.
+    render::render(&spec, &values).map_err(|e| render_error(&spec, e))?;
+    render::render_text(&spec, &values).map_err(|e| render_error(&spec, e))
+}
+
+/// Look the event up and check every option against it.
+fn prepare<'o>(
+    service: &str,
+    event: &str,
+    options: &'o BTreeMap<String, String>,
+) -> Result<(EventSpec, BTreeMap<&'static str, String>), EventError> {
     let spec = find(service, event)?;
-    let mut values: BTreeMap<&str, String> = BTreeMap::new();
+    let mut values: BTreeMap<&'static str, String> = BTreeMap::new();
     for (given, value) in options {
-        let name = given.trim_start_matches('-');
+        let name: &'o str = given.trim_start_matches('-');
         let param = spec.param(name).ok_or_else(|| EventError::UnknownOption {
             service: service.to_string(),
             event: event.to_string(),
@@ -94,12 +118,16 @@ pub fn generate(
         })?;
         values.insert(param.name, value.clone());
     }
-    render::render(&spec, &values).map_err(|e| match e {
+    Ok((spec, values))
+}
+
+fn render_error(spec: &EventSpec, error: RenderError) -> EventError {
+    match error {
         RenderError::Value { option, reason } => EventError::InvalidOptionValue { option, reason },
         RenderError::Template(reason) => EventError::Template {
-            service: service.to_string(),
-            event: event.to_string(),
+            service: spec.service.to_string(),
+            event: spec.name.to_string(),
             reason,
         },
-    })
+    }
 }

@@ -1,6 +1,8 @@
-//! Filling a template: every `{{option}}` inside a JSON string value is replaced by the
-//! option's transformed value. Substitution happens on parsed JSON, never on text, so a value
-//! containing quotes or backslashes can never break the document.
+//! Filling a template: every `{{option}}` inside a JSON string literal is replaced by the
+//! option's transformed value, JSON-escaped, so a value containing quotes or backslashes can
+//! never break the document. Substitution works on the template's text so that the event
+//! keeps the field order the real service uses (a `serde_json::Value` would sort keys); the
+//! result is parsed once to prove it is JSON.
 //!
 //! A placeholder may carry a filter after a colon:
 //! - `{{body:md5}}`: the MD5 hex digest of the raw value (SQS `md5OfBody`);
@@ -9,6 +11,9 @@
 //! - `{{account-id:jsonstr}}`: the encoded value escaped for use inside a JSON string literal,
 //!   for events that carry JSON as text (AWS Config's `invokingEvent`), so a value with a
 //!   quote cannot break the inner document.
+//!
+//! A placeholder that is a whole string literal (`"{{querystringparameters}}"`) and yields a
+//! JSON value that is not a string replaces the literal, quotes included.
 
 use std::collections::BTreeMap;
 
@@ -28,92 +33,83 @@ pub(crate) enum RenderError {
     Template(String),
 }
 
-/// Parse `spec`'s template and fill it with `values` (one entry per option of `spec`,
-/// defaults already applied, raw as the user typed them).
+/// Fill `spec`'s template with `values` (option name → raw value as the user typed it;
+/// missing options take their defaults) and return the JSON text, in the template's layout.
+pub(crate) fn render_text(
+    spec: &EventSpec,
+    values: &BTreeMap<&str, String>,
+) -> Result<String, RenderError> {
+    let template = spec.template;
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or_else(|| {
+            RenderError::Template(format!(
+                "unclosed placeholder at {:?}",
+                &after[..after.len().min(40)]
+            ))
+        })?;
+        let value = resolve(&after[..end], spec, values)?;
+        let before = &rest[..start];
+        let tail = &after[end + 2..];
+        // An unescaped quote right before and a quote right after: the placeholder is the
+        // whole string literal.
+        let whole = before.ends_with('"') && !before.ends_with("\\\"") && tail.starts_with('"');
+        match value {
+            Value::String(text) => {
+                out.push_str(before);
+                out.push_str(&escape(&text));
+                rest = tail;
+            }
+            other if whole => {
+                out.push_str(&before[..before.len() - 1]);
+                out.push_str(&other.to_string());
+                rest = &tail[1..];
+            }
+            other => {
+                out.push_str(before);
+                out.push_str(&escape(&other.to_string()));
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Fill the template and parse the result.
 pub(crate) fn render(
     spec: &EventSpec,
     values: &BTreeMap<&str, String>,
 ) -> Result<Value, RenderError> {
-    let mut document: Value = serde_json::from_str(spec.template)
-        .map_err(|e| RenderError::Template(format!("not valid JSON: {e}")))?;
-    let ctx = Context { spec, values };
-    fill(&mut document, &ctx)?;
-    Ok(document)
+    let text = render_text(spec, values)?;
+    serde_json::from_str(&text).map_err(|e| RenderError::Template(format!("not valid JSON: {e}")))
 }
 
-struct Context<'a> {
-    spec: &'a EventSpec,
-    values: &'a BTreeMap<&'a str, String>,
-}
-
-fn fill(node: &mut Value, ctx: &Context<'_>) -> Result<(), RenderError> {
-    match node {
-        Value::String(text) => {
-            if let Some(replacement) = fill_string(text, ctx)? {
-                *node = replacement;
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                fill(item, ctx)?;
-            }
-        }
-        Value::Object(fields) => {
-            for (_, value) in fields.iter_mut() {
-                fill(value, ctx)?;
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-    Ok(())
-}
-
-/// The new value of a string node, or `None` if it holds no placeholder.
-fn fill_string(text: &str, ctx: &Context<'_>) -> Result<Option<Value>, RenderError> {
-    if !text.contains("{{") {
-        return Ok(None);
-    }
-    // A string that is exactly one placeholder takes the placeholder's value as is, so a JSON
-    // option becomes an object rather than the text of one.
-    if let Some(inner) = whole_placeholder(text) {
-        return Ok(Some(resolve(inner, ctx)?));
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| RenderError::Template(format!("unclosed placeholder in {text:?}")))?;
-        match resolve(&after[..end], ctx)? {
-            Value::String(s) => out.push_str(&s),
-            other => out.push_str(&other.to_string()),
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(Some(Value::String(out)))
-}
-
-fn whole_placeholder(text: &str) -> Option<&str> {
-    let inner = text.strip_prefix("{{")?.strip_suffix("}}")?;
-    (!inner.contains("{{") && !inner.contains("}}")).then_some(inner)
+/// `text` as it must appear between the quotes of a JSON string literal.
+fn escape(text: &str) -> String {
+    let quoted = Value::String(text.to_string()).to_string();
+    // A serialized JSON string always starts and ends with '"'.
+    quoted[1..quoted.len() - 1].to_string()
 }
 
 /// The value of one placeholder body such as `key` or `body:md5`.
-fn resolve(body: &str, ctx: &Context<'_>) -> Result<Value, RenderError> {
+fn resolve(
+    body: &str,
+    spec: &EventSpec,
+    values: &BTreeMap<&str, String>,
+) -> Result<Value, RenderError> {
     let (name, filter) = match body.split_once(':') {
         Some((name, filter)) => (name, Some(filter)),
         None => (body, None),
     };
-    let param = ctx.spec.param(name).ok_or_else(|| {
+    let param = spec.param(name).ok_or_else(|| {
         RenderError::Template(format!(
             "placeholder {{{{{body}}}}} names no option of this event"
         ))
     })?;
-    let raw = ctx
-        .values
+    let raw = values
         .get(name)
         .map(String::as_str)
         .unwrap_or(param.default);
@@ -125,9 +121,7 @@ fn resolve(body: &str, ctx: &Context<'_>) -> Result<Value, RenderError> {
                 Value::String(s) => s,
                 other => other.to_string(),
             };
-            let quoted = Value::String(text).to_string();
-            // `quoted` is a JSON string literal, so it starts and ends with '"'.
-            Ok(Value::String(quoted[1..quoted.len() - 1].to_string()))
+            Ok(Value::String(escape(&text)))
         }
         Some("multi") => {
             let Value::Object(fields) = encode(name, raw, Encoding::Json)? else {

@@ -489,3 +489,45 @@ fn config_events_carry_json_text_even_with_odd_values() {
         assert_eq!(v["accountId"], "12\"34");
     }
 }
+
+#[test]
+fn text_output_is_the_same_event_in_the_services_field_order() {
+    for spec in catalog() {
+        let text = lamina_events::generate_text(spec.service, spec.name, &BTreeMap::new()).unwrap();
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            parsed,
+            generate(spec.service, spec.name, &BTreeMap::new()).unwrap()
+        );
+    }
+    let text =
+        lamina_events::generate_text("s3", "put", &opts(&[("bucket", "munns-test")])).unwrap();
+    let order: Vec<usize> = [
+        "\"eventVersion\"",
+        "\"eventSource\"",
+        "\"awsRegion\"",
+        "\"eventTime\"",
+        "\"eventName\"",
+    ]
+    .iter()
+    .map(|k| text.find(k).unwrap())
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let text = lamina_events::generate_text(
+        "apigateway",
+        "aws-proxy",
+        &opts(&[("querystringparameters", "{\"a\":\"1\"}")]),
+    )
+    .unwrap();
+    assert!(
+        text.contains("\"queryStringParameters\": {\"a\":\"1\"}"),
+        "{text}"
+    );
+    let err = lamina_events::generate_text(
+        "apigateway",
+        "aws-proxy",
+        &opts(&[("querystringparameters", "nope")]),
+    )
+    .unwrap_err();
+    assert!(matches!(err, EventError::InvalidOptionValue { .. }));
+}
