@@ -1,0 +1,132 @@
+"""Fixtures for end-to-end tests: the real `lamina` binary on a free port with its own data
+folder, and real clients (boto3, the AWS CLI) pointed at it."""
+
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+LAMINA_BIN = os.environ.get("LAMINA_BIN", str(Path(__file__).resolve().parents[2] / "target/debug/lamina"))
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One `lamina server` process. `restart()` keeps the data folder; `kill()` is kill -9."""
+
+    def __init__(self, data_dir: Path, extra_args=()):
+        self.data_dir = data_dir
+        self.extra_args = list(extra_args)
+        self.port = free_port()
+        self.proc = None
+        self.log_path = data_dir.parent / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [LAMINA_BIN, "server", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir), *self.extra_args],
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        deadline = time.time() + 30
+        line = b""
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if b"lamina listening" in line:
+                return self
+            if self.proc.poll() is not None:
+                break
+        raise RuntimeError(f"lamina server did not start: {line!r}\n{self.log_path.read_text(errors='replace')}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self):
+        """kill -9: no chance to flush anything that was not already durable."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def client(self, validate=True):
+        return boto3.client(
+            "lambda",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(parameter_validation=validate, retries={"max_attempts": 1}, read_timeout=120),
+        )
+
+    def aws(self, *args, check=True):
+        """Runs the real AWS CLI against this server; returns parsed JSON (or None)."""
+        venv_bin = Path(LAMINA_BIN).resolve().parents[2] / ".venv/bin"
+        aws = str(venv_bin / "aws") if (venv_bin / "aws").exists() else "aws"
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+        out = subprocess.run([aws, "lambda", *args, "--endpoint-url", self.url, "--output", "json"], capture_output=True, text=True, env=env)
+        if check and out.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} failed ({out.returncode}): {out.stderr}")
+        if not check:
+            return out
+        return json.loads(out.stdout) if out.stdout.strip() else None
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = Server(tmp_path / "data").start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def lam(server):
+    return server.client()
+
+
+@pytest.fixture
+def raw_lam(server):
+    """A client without botocore's own parameter validation, so bad input reaches the server."""
+    return server.client(validate=False)
+
+
+def make_zip(files: dict) -> bytes:
+    """A zip from {path: text-or-bytes}; executables get mode 0755."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in files.items():
+            info = zipfile.ZipInfo(name)
+            mode = 0o755 if name.endswith("bootstrap") or name.endswith(".sh") else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, content)
+    return buf.getvalue()
+
+
+PY_HELLO = make_zip({"app.py": "def handler(event, context):\n    return {'hello': event}\n"})
