@@ -276,3 +276,21 @@ fn round_trip_rejects_a_wrongly_typed_field() {
     v["Records"][0]["attributes"] = Value::from("not a map");
     assert!(round_trip::<event::sqs::SqsEvent>(&v).is_err());
 }
+
+/// Firehose records fed by a CloudWatch Logs subscription carry CloudWatch Logs payloads
+/// (gzipped, base64): each must be what `LogsEvent` decodes.
+#[test]
+fn cloudwatch_logs_processor_records_are_cloudwatch_logs_payloads() {
+    let v =
+        lamina_events::generate("kinesis", "cloudwatch-logs-processor", &BTreeMap::new()).unwrap();
+    let records = v["records"].as_array().unwrap();
+    assert_eq!(records.len(), 3);
+    let mut kinds = Vec::new();
+    for record in records {
+        let wrapped = serde_json::json!({ "awslogs": { "data": record["data"] } }).to_string();
+        let logs: event::cloudwatch_logs::LogsEvent = serde_json::from_str(&wrapped).unwrap();
+        assert!(!logs.aws_logs.data.log_events.is_empty());
+        kinds.push(logs.aws_logs.data.message_type);
+    }
+    assert_eq!(kinds, ["CONTROL_MESSAGE", "DATA_MESSAGE", "DATA_MESSAGE"]);
+}
