@@ -118,8 +118,7 @@ impl Function {
         let id = resource.logical_id.as_str();
         let serverless = resource.type_name.as_deref() == Some(SERVERLESS_FUNCTION);
         let props = if serverless {
-            let global = template.globals.as_ref().and_then(|g| g.get("Function"));
-            globals::merge(global, resource.properties.as_ref())
+            globals::resource_properties(template, resource, "Function")
         } else {
             resource.properties.clone()
         };

@@ -1,9 +1,10 @@
 //! The `Globals` section: which sections and properties SAM accepts there, and how a global
 //! value is merged into each resource (SAM's rules: the resource's scalar wins, maps merge
 //! key by key, lists concatenate globals first, an intrinsic counts as a scalar, and a type
-//! mismatch keeps the resource's value).
+//! mismatch keeps the resource's value), and a resource's `IgnoreGlobals` opts out.
 
 use crate::node::{Node, Value};
+use crate::template::{Resource, Template};
 
 /// Sections of `Globals` and the properties each accepts (SAM translator, 2026).
 pub const SUPPORTED: &[(&str, &[&str])] = &[
@@ -147,6 +148,43 @@ pub fn merge(global: Option<&Node>, local: Option<&Node>) -> Option<Node> {
     }
 }
 
+/// A SAM resource's `Properties` with its `Globals` section merged in, honouring the
+/// resource's `IgnoreGlobals` attribute (`'*'` for none, or a list of property names to
+/// leave out). `section` is the Globals section for the resource type (`Function`, `Api`, …).
+pub fn resource_properties(
+    template: &Template,
+    resource: &Resource,
+    section: &str,
+) -> Option<Node> {
+    let local = resource
+        .properties
+        .as_ref()
+        .filter(|p| p.as_map().is_some());
+    let global = template.globals.as_ref().and_then(|g| g.get(section));
+    let ignore = resource.node.get("IgnoreGlobals");
+    let global = match ignore {
+        Some(i) if i.as_str() == Some("*") => None,
+        Some(i) => global.map(|g| {
+            let skip: Vec<&str> = i
+                .as_seq()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::as_str)
+                .collect();
+            let kept = g
+                .as_map()
+                .unwrap_or_default()
+                .iter()
+                .filter(|(k, _)| !skip.contains(&k.name.as_str()))
+                .cloned()
+                .collect();
+            Node::new(Value::Map(kept), g.line, g.col)
+        }),
+        None => global.cloned(),
+    };
+    merge(global.as_ref(), local)
+}
+
 fn merge_values(global: &Node, local: &Node) -> Node {
     // An intrinsic resolves to a scalar at deploy time, so SAM treats it as one.
     let is_plain_map = |n: &Node| n.as_map().is_some() && n.intrinsic().is_none();
@@ -196,5 +234,20 @@ mod tests {
             .collect();
         assert_eq!(layers, ["l1", "l2"]);
         assert!(m.get("Timeout").unwrap().intrinsic().is_some());
+    }
+
+    #[test]
+    fn ignore_globals_opts_a_resource_out() {
+        let t = Template::parse(
+            "Globals:\n  Function: {Runtime: python3.12, Handler: a.b, Timeout: 9}\n\
+             Resources:\n  All: {Type: AWS::Serverless::Function, IgnoreGlobals: '*', Properties: {PackageType: Image}}\n\
+             \x20 Some: {Type: AWS::Serverless::Function, IgnoreGlobals: [Runtime, Handler], Properties: {PackageType: Image}}\n",
+        )
+        .unwrap();
+        let all = resource_properties(&t, t.resource("All").unwrap(), "Function").unwrap();
+        assert!(all.get("Runtime").is_none() && all.get("Timeout").is_none());
+        let some = resource_properties(&t, t.resource("Some").unwrap(), "Function").unwrap();
+        assert!(some.get("Runtime").is_none() && some.get("Handler").is_none());
+        assert_eq!(some.get("Timeout").and_then(Node::as_str), Some("9"));
     }
 }

@@ -164,8 +164,12 @@ const BROKEN: &[(&str, &[Expected])] = &[
     (
         "bad-globals.yaml",
         &[
-            (5, None, "'Role' is not a supported property of 'Function'"),
-            (6, None, "'Table' is not supported"),
+            (
+                5,
+                Some("Globals"),
+                "'Role' is not a supported property of 'Function'",
+            ),
+            (6, Some("Globals"), "'Table' is not supported"),
         ],
     ),
     (
@@ -261,6 +265,37 @@ const BROKEN: &[(&str, &[Expected])] = &[
             Some("TypoFunction"),
             "property Memory not defined for resource of type AWS::Serverless::Function",
         )],
+    ),
+    (
+        "duplicate-route.yaml",
+        &[(
+            19,
+            Some("OtherAddFunction"),
+            "Event with id [AddAgain] is invalid. API method \"post\" defined multiple times for path \"/add\".",
+        )],
+    ),
+    (
+        "s3-bucket-not-in-template.yaml",
+        &[(
+            13,
+            Some("UploadFunction"),
+            "Event with id [Upload] is invalid. S3 events must reference an S3 bucket in the same template.",
+        )],
+    ),
+    (
+        "bad-alias.yaml",
+        &[
+            (
+                9,
+                Some("AliasFunction"),
+                "AutoPublishAlias name ('live@prod') must contain only alphanumeric characters",
+            ),
+            (
+                17,
+                Some("CanaryFunction"),
+                "'DeploymentPreference' requires AutoPublishAlias property to be specified.",
+            ),
+        ],
     ),
     (
         "http-api-path-without-method.yaml",

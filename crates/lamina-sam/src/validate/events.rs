@@ -48,6 +48,10 @@ const API_METHODS: &[&str] = &[
 
 pub(super) fn check(function: &str, events: &Node, ctx: &Context<'_>, out: &mut Diagnostics) {
     let id = Some(function);
+    // `Events: ~` is accepted by SAM as no events.
+    if events.is_null() {
+        return;
+    }
     let Some(entries) = events.as_map() else {
         out.error(id, events, "Events must be a map of event sources");
         return;
@@ -118,6 +122,23 @@ pub(super) fn check(function: &str, events: &Node, ctx: &Context<'_>, out: &mut 
                         format!("Property '{missing}' is required."),
                     );
                 }
+            }
+        }
+        if type_name == "S3" {
+            let bucket = props.and_then(|p| p.get("Bucket"));
+            let in_template = bucket
+                .and_then(Node::intrinsic)
+                .filter(|(f, _)| *f == "Ref")
+                .and_then(|(_, target)| target.as_str())
+                .is_some_and(|name| ctx.template().resource(name).is_some());
+            if let Some(bucket) = bucket
+                && !in_template
+            {
+                fail(
+                    out,
+                    bucket,
+                    "S3 events must reference an S3 bucket in the same template.".into(),
+                );
             }
         }
         if matches!(type_name, "Api" | "HttpApi") {

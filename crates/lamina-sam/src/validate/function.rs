@@ -100,9 +100,7 @@ pub(super) fn check(t: &Template, ctx: &Context<'_>, out: &mut Diagnostics) {
 
 /// The merged properties of a SAM function (or an empty map where it has none).
 pub(crate) fn merged_properties(t: &Template, r: &Resource) -> Node {
-    let global = t.globals.as_ref().and_then(|g| g.get("Function"));
-    let local = r.properties.as_ref().filter(|p| p.as_map().is_some());
-    globals::merge(global, local)
+    globals::resource_properties(t, r, "Function")
         .unwrap_or_else(|| Node::new(Value::Map(Vec::new()), r.line, r.col))
 }
 
@@ -172,6 +170,7 @@ fn serverless_function(t: &Template, r: &Resource, ctx: &Context<'_>, out: &mut 
         }
     }
     common(r, &props, ctx, out);
+    sam_only(r, &props, ctx, out);
     if let Some(node) = props.get("Events") {
         events::check(&r.logical_id, node, ctx, out);
     }
@@ -385,4 +384,57 @@ fn layer(r: &Resource, ctx: &Context<'_>, out: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// Rules of SAM's own properties: CodeUri's shape, AutoPublishAlias's name, and
+/// DeploymentPreference needing an alias.
+fn sam_only(r: &Resource, props: &Node, ctx: &Context<'_>, out: &mut Diagnostics) {
+    let id = Some(r.logical_id.as_str());
+    if let Some(node) = props.get("CodeUri")
+        && !matches!(node.value, Value::Map(_))
+        && node.as_str().is_none()
+    {
+        out.error(id, node, "'CodeUri' must be of type dict or string.");
+    }
+    let alias = props.get("AutoPublishAlias");
+    if let Some(node) = alias
+        && let Some(value) = known_value(ctx, node)
+    {
+        match stringify(&value) {
+            Some(name) if name.is_empty() => {
+                out.error(id, node, "Alias name is required to create an alias");
+            }
+            Some(name) if !is_alias_name(&name) => out.error(
+                id,
+                node,
+                format!(
+                    "AutoPublishAlias name ('{name}') must contain only alphanumeric characters, hyphens, or underscores matching (?!^[0-9]+$)([a-zA-Z0-9-_]+) pattern."
+                ),
+            ),
+            Some(_) => {}
+            None => out.error(id, node, "AutoPublishAlias must be a string"),
+        }
+    }
+    // A preference with `Enabled: false` (or one only known at deploy time) needs no alias.
+    if let Some(node) = props.get("DeploymentPreference")
+        && alias.is_none_or(Node::is_null)
+        && node.get("Enabled").is_none_or(|e| {
+            known_value(ctx, e).as_ref().and_then(stringify).as_deref() == Some("true")
+        })
+    {
+        out.error(
+            id,
+            node,
+            "'DeploymentPreference' requires AutoPublishAlias property to be specified.",
+        );
+    }
+}
+
+/// `(?!^[0-9]+$)([a-zA-Z0-9-_]+)`: letters, digits, `-` and `_`, and not only digits.
+fn is_alias_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !name.chars().all(|c| c.is_ascii_digit())
 }

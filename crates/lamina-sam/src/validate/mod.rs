@@ -3,13 +3,15 @@
 //! reject; `lint` adds warnings about what would trouble local use.
 //!
 //! The checks live by subject: `structure` (sections, parameters, conditions, globals),
-//! `function` (function and layer properties), `events`, `references` (what `Ref`,
-//! `Fn::GetAtt`, `Fn::Sub`, conditions and mappings point to) and `lint`.
+//! `function` (function and layer properties), `events`, `routes` (API routes across
+//! functions), `references` (what `Ref`, `Fn::GetAtt`, `Fn::Sub`, conditions and mappings
+//! point to) and `lint`.
 
 mod events;
 mod function;
 mod lint;
 mod references;
+mod routes;
 mod structure;
 
 use std::collections::BTreeMap;
@@ -66,6 +68,7 @@ pub fn validate(template: &Template, options: &Options) -> Vec<Diagnostic> {
     let mut out = Diagnostics::default();
     structure::check(template, &ctx, options, &mut out);
     function::check(template, &ctx, &mut out);
+    routes::check(template, &ctx, &mut out);
     let used = references::check(template, &mut out);
     if options.lint {
         lint::check(template, &ctx, options, &used, &mut out);

@@ -46,9 +46,11 @@ pub(super) fn check(t: &Template, out: &mut Diagnostics) -> BTreeSet<String> {
         .resources
         .iter()
         .filter(|r| {
-            r.type_name
-                .as_deref()
-                .is_some_and(|ty| SERVERLESS_TYPES.contains(&ty))
+            // Embedded `Connectors` generate resources named after their parent too.
+            r.node.get("Connectors").is_some()
+                || r.type_name
+                    .as_deref()
+                    .is_some_and(|ty| SERVERLESS_TYPES.contains(&ty))
         })
         .map(|r| r.logical_id.as_str())
         .collect();
@@ -70,7 +72,7 @@ pub(super) fn check(t: &Template, out: &mut Diagnostics) -> BTreeSet<String> {
             };
             for n in names {
                 if let Some(name) = n.as_str()
-                    && t.resource(name).is_none()
+                    && !scope.is_resource(name)
                 {
                     out.error(
                         id,

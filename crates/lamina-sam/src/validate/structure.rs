@@ -237,8 +237,8 @@ fn parameters(t: &Template, options: &Options, out: &mut Diagnostics) {
             out.error_at(id, p.line, p.col, "parameter has no 'Type'");
             continue;
         };
-        let aws_type =
-            ty.starts_with("AWS::") || (ty.starts_with("List<AWS::") && ty.ends_with('>'));
+        // `List<String>` and other list forms are accepted by CloudFormation's parser too.
+        let aws_type = ty.starts_with("AWS::") || (ty.starts_with("List<") && ty.ends_with('>'));
         if !PARAMETER_TYPES.contains(&ty) && !aws_type {
             let node = p.node.get("Type").unwrap_or(&p.node);
             out.error(id, node, format!("parameter Type '{ty}' is not valid: use String, Number, List<Number>, CommaDelimitedList or an AWS-specific type"));
@@ -371,7 +371,7 @@ fn globals_section(t: &Template, out: &mut Diagnostics) {
     let Some(section) = &t.globals else { return };
     let Some(entries) = section.as_map() else {
         out.error(
-            None,
+            Some("Globals"),
             section,
             "'Globals' section is invalid. It must be a non-empty dictionary",
         );
@@ -380,12 +380,12 @@ fn globals_section(t: &Template, out: &mut Diagnostics) {
     let names: Vec<&str> = globals::SUPPORTED.iter().map(|(s, _)| *s).collect();
     for (key, value) in entries {
         let Some(supported) = globals::supported_properties(&key.name) else {
-            out.error_at(None, key.line, key.col, format!("'Globals' section is invalid. '{}' is not supported. Must be one of the following values - [{}]", key.name, names.join(", ")));
+            out.error_at(Some("Globals"), key.line, key.col, format!("'Globals' section is invalid. '{}' is not supported. Must be one of the following values - [{}]", key.name, names.join(", ")));
             continue;
         };
         let Some(props) = value.as_map() else {
             out.error(
-                None,
+                Some("Globals"),
                 value,
                 format!(
                     "'Globals' section is invalid. Value of {} must be a dictionary",
@@ -397,7 +397,7 @@ fn globals_section(t: &Template, out: &mut Diagnostics) {
         for (prop, _) in props {
             if !supported.contains(&prop.name.as_str()) {
                 out.error_at(
-                    None,
+                    Some("Globals"),
                     prop.line,
                     prop.col,
                     format!(
