@@ -531,3 +531,15 @@ fn text_output_is_the_same_event_in_the_services_field_order() {
     .unwrap_err();
     assert!(matches!(err, EventError::InvalidOptionValue { .. }));
 }
+
+/// A value that looks like a placeholder is data, not a template.
+#[test]
+fn option_values_are_never_expanded_again() {
+    let v = generate(
+        "sns",
+        "notification",
+        &opts(&[("message", "{{region}} {{nope}}")]),
+    )
+    .unwrap();
+    assert_eq!(v["Records"][0]["Sns"]["Message"], "{{region}} {{nope}}");
+}
