@@ -1,7 +1,10 @@
 //! Shared harness for the end-to-end tests: a real `RuntimeApi` on a loopback port and a real
 //! runtime client as a child process pointed at it, with Lambda's environment variables.
 
-#![allow(dead_code)] // each test binary uses a different part of the harness
+#![allow(dead_code)]
+// each test binary uses a different part of the harness
+// Test harness code: a failed set-up step should panic the test that needs it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read;
 use std::net::TcpListener;
