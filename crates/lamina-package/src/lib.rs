@@ -30,3 +30,9 @@ pub use summary::{FileEntry, Limits, PackageSummary};
 mod hazard_tests;
 #[cfg(test)]
 mod tool_zip_tests;
+
+pub mod elf;
+pub use elf::{
+    ElfProvides, ElfRequirements, Missing, MissingKind, Verdict, check, read_provides,
+    read_requirements, scan_zip, scan_zip_with_limits, verdict,
+};
