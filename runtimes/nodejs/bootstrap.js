@@ -139,6 +139,8 @@ class RuntimeClient {
         },
       );
       req.on('error', reject);
+      // Small latency-bound requests: never wait for Nagle.
+      req.on('socket', (socket) => socket.setNoDelay(true));
       if (body !== undefined) req.end(body);
       else req.end();
     });

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -40,6 +41,7 @@ pub struct RuntimeApi {
     core: Arc<Core>,
     local_addr: SocketAddr,
     server: JoinHandle<()>,
+    connections: Arc<AtomicU64>,
 }
 
 impl RuntimeApi {
@@ -61,17 +63,25 @@ impl RuntimeApi {
         };
         let core = Arc::new(Core::new(cfg.max_payload_bytes));
         let app = router(core.clone());
-        let server = handle.spawn(accept_loop(listener, app));
+        let connections = Arc::new(AtomicU64::new(0));
+        let server = handle.spawn(accept_loop(listener, app, connections.clone()));
         Ok(Self {
             core,
             local_addr,
             server,
+            connections,
         })
     }
 
     /// The address the server listens on (what `AWS_LAMBDA_RUNTIME_API` points at).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// How many TCP connections the server has accepted so far. A healthy runtime keeps one
+    /// keep-alive connection; a growing count means it reconnects per request (slow).
+    pub fn connections_accepted(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// Waits until the runtime finishes init (its first `/next`), reports an init error, or
@@ -110,12 +120,13 @@ impl Drop for RuntimeApi {
     }
 }
 
-async fn accept_loop(listener: TcpListener, app: Router) {
+async fn accept_loop(listener: TcpListener, app: Router, accepted_count: Arc<AtomicU64>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
+                    accepted_count.fetch_add(1, Ordering::Relaxed);
                     // Every request is small and latency bound: never wait for Nagle.
                     let _ = stream.set_nodelay(true);
                     let service = TowerToHyperService::new(app.clone());

@@ -2,6 +2,9 @@
 //! bootstrap built on it, run as a child process against a real `RuntimeApi`. Also holds the
 //! warm round-trip latency benchmark (`#[ignore]`, run by hand; see docs/benchmarks.md).
 
+// Harness helpers outside #[test] fns: a failed set-up step should panic the test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::PathBuf;

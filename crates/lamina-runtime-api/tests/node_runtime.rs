@@ -219,3 +219,12 @@ async fn oversized_response_is_refused_and_the_runtime_recovers() {
     let got = response_json(sb.invoke(invocation("req-after", "1", 30)).await);
     assert_eq!(got["awsRequestId"], "req-after");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_invokes_reuse_one_keep_alive_connection() {
+    let sb = Sandbox::node("callback.nested.deep", "cjs");
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    let (p50, p99) = common::measure_round_trips(&sb, 200).await;
+    println!("node warm round trip: p50 {p50:.0} µs, p99 {p99:.0} µs");
+    assert_eq!(sb.api.connections_accepted(), 1);
+}

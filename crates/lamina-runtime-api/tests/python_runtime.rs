@@ -180,3 +180,12 @@ async fn oversized_response_is_refused_and_the_runtime_recovers() {
     );
     assert_eq!(got["aws_request_id"], "req-after");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_invokes_reuse_one_keep_alive_connection() {
+    let sb = Sandbox::python("sub/nested.handler");
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    let (p50, p99) = common::measure_round_trips(&sb, 200).await;
+    println!("python warm round trip: p50 {p50:.0} µs, p99 {p99:.0} µs");
+    assert_eq!(sb.api.connections_accepted(), 1);
+}

@@ -183,6 +183,21 @@ pub fn invocation(id: &str, payload: &str, secs: u64) -> Invocation {
     }
 }
 
+/// Runs `n` warm invokes and returns (p50, p99) of their round trips, in microseconds.
+pub async fn measure_round_trips(sb: &Sandbox, n: usize) -> (f64, f64) {
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let inv = invocation(&format!("warm-{i}"), r#"{"k":"v"}"#, 60);
+        let started = Instant::now();
+        let outcome = sb.api.invoke(inv).await.unwrap();
+        samples.push(started.elapsed());
+        assert!(matches!(outcome, InvokeOutcome::Response(_)), "{outcome:?}");
+    }
+    samples.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    (us(samples[n / 2]), us(samples[(n * 99 / 100).min(n - 1)]))
+}
+
 pub fn response_json(outcome: InvokeOutcome) -> serde_json::Value {
     match outcome {
         InvokeOutcome::Response(body) => serde_json::from_slice(&body).unwrap(),
