@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use lamina_sam::{Options, has_errors, render, validate_file};
+use lamina_sam::{Options, has_errors, render_streams, validate_file};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,7 +29,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    print!("{}", render(&diagnostics, path));
+    let (stdout, stderr) = render_streams(&diagnostics, path);
+    eprint!("{stderr}");
+    print!("{stdout}");
     if has_errors(&diagnostics) {
         ExitCode::from(1)
     } else {

@@ -29,5 +29,6 @@ pub use node::{Key, Node, Scalar, ScalarKind, Value};
 pub use overrides::{OverrideError, parse_parameter_overrides};
 pub use template::{Parameter, Resource, Template, TemplateError, Transform};
 pub use validate::{
-    Diagnostic, Options, Severity, has_errors, render, validate, validate_file, validate_source,
+    Diagnostic, Options, Severity, has_errors, render, render_streams, validate, validate_file,
+    validate_source,
 };

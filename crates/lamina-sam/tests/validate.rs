@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use lamina_sam::{Diagnostic, Options, Severity, has_errors, render, validate_source};
+use lamina_sam::{
+    Diagnostic, Options, Severity, has_errors, render, render_streams, validate_source,
+};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -349,7 +351,25 @@ fn render_lists_problems_as_path_line_col_id_message() {
     assert_eq!(
         out,
         "template.yaml:9:16: [HelloFunction] Runtime 'python9.9' is not a Lambda runtime\n\
-         template.yaml is not a valid SAM Template: 1 error\n"
+         Template provided at 'template.yaml' was invalid SAM Template. 1 error found.\n"
+    );
+}
+
+#[test]
+fn streams_are_split_as_sam_validate_splits_them() {
+    let (stdout, stderr) = render_streams(&check("broken/unknown-runtime.yaml", false), "t.yaml");
+    assert_eq!(
+        stdout,
+        "Template provided at 't.yaml' was invalid SAM Template. 1 error found.\n"
+    );
+    assert_eq!(
+        stderr,
+        "t.yaml:9:16: [HelloFunction] Runtime 'python9.9' is not a Lambda runtime\n"
+    );
+    let (stdout, stderr) = render_streams(&[], "ok.yaml");
+    assert_eq!(
+        (stdout.as_str(), stderr.as_str()),
+        ("ok.yaml is a valid SAM Template\n", "")
     );
 }
 

@@ -130,36 +130,45 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
-/// The CLI's output: each problem as `path:line:col: [LogicalId] message` (warnings with
-/// `warning: ` before the message), then SAM's verdict line: `<path> is a valid SAM Template`
-/// or `<path> is not a valid SAM Template: N error(s)`.
+/// The CLI's output in one string: the problems (see [`render_streams`]) followed by the
+/// verdict line.
 pub fn render(diagnostics: &[Diagnostic], path: &str) -> String {
-    let mut out = String::new();
+    let (stdout, stderr) = render_streams(diagnostics, path);
+    stderr + &stdout
+}
+
+/// The CLI's output split as `sam validate` splits it: `(stdout, stderr)`.
+///
+/// stderr lists each problem as `path:line:col: [LogicalId] message` (warnings with
+/// `warning: ` before the message). stdout holds SAM's verdict line: `<path> is a valid SAM
+/// Template`, or `Template provided at '<path>' was invalid SAM Template. N error(s) found.`
+/// (the CLI then exits 1).
+pub fn render_streams(diagnostics: &[Diagnostic], path: &str) -> (String, String) {
+    let mut problems = String::new();
     for d in diagnostics {
-        let _ = write!(out, "{path}:{}:{}: ", d.line, d.col);
+        let _ = write!(problems, "{path}:{}:{}: ", d.line, d.col);
         if let Some(id) = &d.logical_id {
-            let _ = write!(out, "[{id}] ");
+            let _ = write!(problems, "[{id}] ");
         }
         if d.severity == Severity::Warning {
-            out.push_str("warning: ");
+            problems.push_str("warning: ");
         }
-        out.push_str(&d.message);
-        out.push('\n');
+        problems.push_str(&d.message);
+        problems.push('\n');
     }
     let errors = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
-    if errors == 0 {
-        let _ = writeln!(out, "{path} is a valid SAM Template");
+    let verdict = if errors == 0 {
+        format!("{path} is a valid SAM Template\n")
     } else {
         let plural = if errors == 1 { "" } else { "s" };
-        let _ = writeln!(
-            out,
-            "{path} is not a valid SAM Template: {errors} error{plural}"
-        );
-    }
-    out
+        format!(
+            "Template provided at '{path}' was invalid SAM Template. {errors} error{plural} found.\n"
+        )
+    };
+    (verdict, problems)
 }
 
 /// Collects diagnostics.
