@@ -377,7 +377,11 @@ pub(crate) fn remove_dir_retrying(k: &dyn Kernel, dir: &Path) -> Result<(), Sand
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => last = Some(e),
         }
-        std::thread::sleep(std::time::Duration::from_millis(if attempt < 20 { 1 } else { 10 }));
+        std::thread::sleep(std::time::Duration::from_millis(if attempt < 20 {
+            1
+        } else {
+            10
+        }));
     }
     Err(SandboxError::io(
         "rmdir",

@@ -49,7 +49,12 @@ const HOST_ETC_FILES: [&str; 14] = [
 ];
 
 /// Directories copied from the host's /etc (regular files and symlinks only).
-const HOST_ETC_DIRS: [&str; 4] = ["ld.so.conf.d", "ssl/certs", "ca-certificates", "alternatives"];
+const HOST_ETC_DIRS: [&str; 4] = [
+    "ld.so.conf.d",
+    "ssl/certs",
+    "ca-certificates",
+    "alternatives",
+];
 
 /// The name Lambda gives the function's user, kept for parity (`whoami` prints it).
 pub const SANDBOX_USER: &str = "sbx_user1051";
@@ -91,12 +96,13 @@ pub(crate) fn build_host_etc(host_etc: &Path, out: &Path, hostname: &str) -> io:
         }
     }
     // ssl/openssl.cnf is configuration, ssl/private is keys: copy the first only.
-    copy_entry(&host_etc.join("ssl/openssl.cnf"), &out.join("ssl/openssl.cnf"))?;
+    copy_entry(
+        &host_etc.join("ssl/openssl.cnf"),
+        &out.join("ssl/openssl.cnf"),
+    )?;
     fs::write(
         out.join("hosts"),
-        format!(
-            "127.0.0.1\tlocalhost {hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        ),
+        format!("127.0.0.1\tlocalhost {hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
     )?;
     fs::write(out.join("hostname"), format!("{hostname}\n"))?;
     fs::write(
@@ -189,7 +195,10 @@ mod tests {
         assert!(!o.join("shadow").exists());
         assert!(!o.join("ssl/private").exists());
         assert!(!o.join("ssh").exists());
-        assert_eq!(fs::read_to_string(o.join("ssl/certs/ca.crt")).unwrap(), "CERT");
+        assert_eq!(
+            fs::read_to_string(o.join("ssl/certs/ca.crt")).unwrap(),
+            "CERT"
+        );
         assert_eq!(
             fs::read_link(o.join("ssl/certs/abcd.0")).unwrap(),
             Path::new("ca.crt")
@@ -202,7 +211,11 @@ mod tests {
             fs::read_to_string(o.join("resolv.conf")).unwrap(),
             "nameserver 10.0.0.1\n"
         );
-        assert!(fs::read_to_string(o.join("hosts")).unwrap().contains("localhost lamina"));
+        assert!(
+            fs::read_to_string(o.join("hosts"))
+                .unwrap()
+                .contains("localhost lamina")
+        );
         assert_eq!(fs::read_to_string(o.join("passwd")).unwrap(), "");
     }
 

@@ -53,7 +53,10 @@ pub fn init_main() -> ! {
         libc::fstat(FD_STATUS, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO
     };
     if std::process::id() != 1 || !is_pipe {
-        eprintln!("{}: internal entry point of lamina-sandbox, not for direct use", crate::INIT_ARG);
+        eprintln!(
+            "{}: internal entry point of lamina-sandbox, not for direct use",
+            crate::INIT_ARG
+        );
         std::process::exit(2);
     }
     // SAFETY: fd 4 is the status pipe placed there by the spawner (checked above) and nothing
@@ -124,8 +127,8 @@ fn run(status: &mut File) -> Result<i32, String> {
         .map_err(|e| format!("pivot_root {}: {e}", spec.root.display()))?;
 
     let prepared = Prepared::new(&spec)?;
-    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| format!("pipe: {e}"))?;
+    let (err_r, err_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     // SAFETY: this process is single-threaded (the init never starts threads), so fork is safe.
     match unsafe { nix::unistd::fork() }.map_err(|e| format!("fork: {e}"))? {
         nix::unistd::ForkResult::Child => {

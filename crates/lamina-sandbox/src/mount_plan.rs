@@ -121,7 +121,15 @@ const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
 /// skeleton directory; the engine creates them once.
 pub(crate) fn skeleton_entries() -> (Vec<&'static str>, Vec<&'static str>) {
     (
-        vec!["var/task", "var/runtime", "opt", "tmp", "dev", "proc", "etc"],
+        vec![
+            "var/task",
+            "var/runtime",
+            "opt",
+            "tmp",
+            "dev",
+            "proc",
+            "etc",
+        ],
         vec!["etc/passwd", "etc/group"],
     )
 }
@@ -157,7 +165,16 @@ pub(crate) fn plan(k: &dyn Kernel, input: &PlanInput<'_>) -> Result<Vec<MountOp>
                 options: "mode=0755,size=64k".into(),
                 flags: Flags::RW,
             });
-            for dir in ["usr", "etc", "var/task", "var/runtime", "opt", "tmp", "dev", "proc"] {
+            for dir in [
+                "usr",
+                "etc",
+                "var/task",
+                "var/runtime",
+                "opt",
+                "tmp",
+                "dev",
+                "proc",
+            ] {
                 ops.push(MountOp::Mkdir { path: r(dir) });
             }
             ops.push(MountOp::Bind {
@@ -390,7 +407,9 @@ fn apply_one(k: &dyn Kernel, op: &MountOp) -> Result<(), SandboxError> {
         MountOp::Symlink { target, link } => k
             .symlink(target, link)
             .map_err(|e| SandboxError::io("symlink", link, e)),
-        MountOp::Touch { path } => k.touch(path).map_err(|e| SandboxError::io("touch", path, e)),
+        MountOp::Touch { path } => k
+            .touch(path)
+            .map_err(|e| SandboxError::io("touch", path, e)),
         MountOp::RemountReadOnly { target, flags } => k
             .mount(
                 none,

@@ -47,15 +47,18 @@ impl NetNamespace {
     pub fn create(port: u16) -> Result<(NetNamespace, TcpListener), SandboxError> {
         std::thread::Builder::new()
             .name("lamina-netns".into())
-            .spawn(move || -> Result<(NetNamespace, TcpListener), SandboxError> {
-                unshare(CloneFlags::CLONE_NEWNET).map_err(|e| SandboxError::sys("unshare", e))?;
-                loopback_up()?;
-                let listener = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
-                    .map_err(|e| SandboxError::sys("bind runtime api listener", e))?;
-                let ns = File::open("/proc/thread-self/ns/net")
-                    .map_err(|e| SandboxError::io("open", "/proc/thread-self/ns/net", e))?;
-                Ok((NetNamespace { fd: ns.into() }, listener))
-            })
+            .spawn(
+                move || -> Result<(NetNamespace, TcpListener), SandboxError> {
+                    unshare(CloneFlags::CLONE_NEWNET)
+                        .map_err(|e| SandboxError::sys("unshare", e))?;
+                    loopback_up()?;
+                    let listener = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+                        .map_err(|e| SandboxError::sys("bind runtime api listener", e))?;
+                    let ns = File::open("/proc/thread-self/ns/net")
+                        .map_err(|e| SandboxError::io("open", "/proc/thread-self/ns/net", e))?;
+                    Ok((NetNamespace { fd: ns.into() }, listener))
+                },
+            )
             .map_err(|e| SandboxError::sys("spawn netns thread", e))?
             .join()
             .map_err(|_| SandboxError::sys("netns thread", std::io::Error::other("panicked")))?

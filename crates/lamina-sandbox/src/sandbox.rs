@@ -176,7 +176,8 @@ impl Sandbox {
     fn spawn(&mut self) -> Result<(), SandboxError> {
         let k = RealKernel;
         let flags = nix::fcntl::OFlag::O_CLOEXEC;
-        let (spec_r, spec_w) = nix::unistd::pipe2(flags).map_err(|e| SandboxError::sys("pipe", e))?;
+        let (spec_r, spec_w) =
+            nix::unistd::pipe2(flags).map_err(|e| SandboxError::sys("pipe", e))?;
         let (status_r, status_w) =
             nix::unistd::pipe2(flags).map_err(|e| SandboxError::sys("pipe", e))?;
         let netns = match &self.network {
@@ -402,10 +403,10 @@ impl Sandbox {
     fn kill_and_reap(&mut self) {
         if self.exit.is_none() {
             let _ = self.kill_all();
-            if let Some(r) = &self.running {
-                if let Ok(Some(s)) = reap(&r.pidfd, true) {
-                    self.exit = Some(s);
-                }
+            if let Some(r) = &self.running
+                && let Ok(Some(s)) = reap(&r.pidfd, true)
+            {
+                self.exit = Some(s);
             }
         }
     }
@@ -419,18 +420,20 @@ impl Sandbox {
         self.kill_and_reap();
         let _ = self.cgroup.kill(&k);
         let mut first_err = None;
-        if let Err(e) = k.umount(&self.tmp_dir, true) {
-            if e.raw_os_error() != Some(libc::EINVAL) && e.raw_os_error() != Some(libc::ENOENT) {
-                first_err = Some(SandboxError::io("umount", &self.tmp_dir, e));
-            }
+        // EINVAL: not mounted (a start that failed before the mount).
+        if let Err(e) = k.umount(&self.tmp_dir, true)
+            && e.raw_os_error() != Some(libc::EINVAL)
+            && e.raw_os_error() != Some(libc::ENOENT)
+        {
+            first_err = Some(SandboxError::io("umount", &self.tmp_dir, e));
         }
         if let Err(e) = self.cgroup.remove(&k) {
             first_err.get_or_insert(e);
         }
-        if let Err(e) = k.remove_dir_all(&self.dir) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                first_err.get_or_insert(SandboxError::io("remove", &self.dir, e));
-            }
+        if let Err(e) = k.remove_dir_all(&self.dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            first_err.get_or_insert(SandboxError::io("remove", &self.dir, e));
         }
         first_err.map_or(Ok(()), Err)
     }
@@ -495,7 +498,8 @@ fn ensure_skeleton(k: &dyn Kernel, dir: &Path) -> Result<(), SandboxError> {
     let (dirs, files) = mount_plan::skeleton_entries();
     for d in dirs {
         let p = dir.join(d);
-        k.mkdir_all(&p).map_err(|e| SandboxError::io("mkdir", &p, e))?;
+        k.mkdir_all(&p)
+            .map_err(|e| SandboxError::io("mkdir", &p, e))?;
     }
     for f in files {
         let p = dir.join(f);

@@ -215,7 +215,13 @@ impl StatusReader {
                 return lines;
             }
             // The init is dead, so this read cannot block for long: the pipe is at EOF.
-            if self.next_line(Duration::from_millis(100)).ok().flatten().map(|l| lines.push(l)).is_none() {
+            if self
+                .next_line(Duration::from_millis(100))
+                .ok()
+                .flatten()
+                .map(|l| lines.push(l))
+                .is_none()
+            {
                 return lines;
             }
         }

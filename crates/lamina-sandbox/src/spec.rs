@@ -71,7 +71,10 @@ pub struct SandboxConfig {
 impl SandboxConfig {
     /// A configuration with the cgroup layout detected for this machine (parent `lamina`
     /// under this process's own cgroup) and the hostname `lamina`.
-    pub fn new(init_exe: impl Into<PathBuf>, run_dir: impl Into<PathBuf>) -> Result<Self, SandboxError> {
+    pub fn new(
+        init_exe: impl Into<PathBuf>,
+        run_dir: impl Into<PathBuf>,
+    ) -> Result<Self, SandboxError> {
         Ok(SandboxConfig {
             init_exe: init_exe.into(),
             run_dir: run_dir.into(),
@@ -124,7 +127,10 @@ pub(crate) fn validate(spec: &SandboxSpec) -> Result<(), SandboxError> {
         }
     }
     if !spec.cwd.starts_with('/') {
-        return bad(format!("sandbox {} cwd {} is not absolute", spec.id, spec.cwd));
+        return bad(format!(
+            "sandbox {} cwd {} is not absolute",
+            spec.id, spec.cwd
+        ));
     }
     if spec.memory_mb == 0 || spec.pids_max == 0 || spec.nofile == 0 || spec.tmp_size_mb == 0 {
         return bad(format!(
@@ -148,7 +154,11 @@ pub(crate) fn validate(spec: &SandboxSpec) -> Result<(), SandboxError> {
         .chain(spec.runtime_dir.as_ref())
     {
         if !Path::new(dir).is_dir() {
-            return bad(format!("sandbox {}: {} is not a directory", spec.id, dir.display()));
+            return bad(format!(
+                "sandbox {}: {} is not a directory",
+                spec.id,
+                dir.display()
+            ));
         }
     }
     Ok(())

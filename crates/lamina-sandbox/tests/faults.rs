@@ -2,6 +2,8 @@
 //! statuses worded as Lambda words them, OOM kills, fork bombs, daemons that outlive their
 //! parent, a missing entrypoint. Needs root.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step should panic
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -13,11 +15,13 @@ use lamina_sandbox::{Sandbox, SandboxError};
 fn pids_in_sandbox(id: &str) -> Vec<u32> {
     let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        if let Ok(cg) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) {
-            if cg.lines().any(|l| l.ends_with(&format!("/{id}"))) {
-                pids.push(pid);
-            }
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(cg) = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            && cg.lines().any(|l| l.ends_with(&format!("/{id}")))
+        {
+            pids.push(pid);
         }
     }
     pids
@@ -39,7 +43,10 @@ async fn exit_statuses_read_as_lambda_prints_them() {
         run(&h, "segv", "kill -SEGV $$").await.0,
         "signal: segmentation fault"
     );
-    assert_eq!(run(&h, "term", "kill -TERM $$").await.0, "signal: terminated");
+    assert_eq!(
+        run(&h, "term", "kill -TERM $$").await.0,
+        "signal: terminated"
+    );
 }
 
 #[tokio::test]
@@ -82,7 +89,10 @@ async fn oom_is_reported_as_signal_killed() {
 #[tokio::test]
 async fn no_oom_and_a_resettable_peak_in_a_normal_run() {
     let Some(h) = Harness::new() else { return };
-    let (spec, _logs, _l) = h.spec("peak", "head -c 12000000 /dev/zero > /tmp/f; rm /tmp/f; exit 0");
+    let (spec, _logs, _l) = h.spec(
+        "peak",
+        "head -c 12000000 /dev/zero > /tmp/f; rm /tmp/f; exit 0",
+    );
     let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
     sb.wait().await.unwrap();
     assert!(!sb.oom_killed());
@@ -114,7 +124,10 @@ async fn pids_max_stops_a_fork_loop() {
         .unwrap();
     // 32 tasks: the init, the shell and at most 30 sleeps.
     assert!(n <= 30, "{n} forks succeeded");
-    assert!(pids_in_sandbox(&id).is_empty(), "the shell's exit killed the sleeps");
+    assert!(
+        pids_in_sandbox(&id).is_empty(),
+        "the shell's exit killed the sleeps"
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! End-to-end isolation tests (reliability-reference §8 cases 9, 11, 13, 14): a real sandbox
 //! runs a /bin/sh script and the test asserts on what the script saw. Needs root.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step should panic
+
 mod common;
 
 use common::Harness;
@@ -22,7 +24,10 @@ async fn runtime_sees_its_own_pid_namespace_user_and_no_privileges() {
     assert!(out.contains(&format!("\n{uid}\n{uid}\nlamina\n")), "{out}");
     assert!(out.contains("NoNewPrivs:\t1"), "{out}");
     for cap in ["CapEff", "CapPrm", "CapBnd", "CapAmb"] {
-        assert!(out.contains(&format!("{cap}:\t0000000000000000")), "{cap}: {out}");
+        assert!(
+            out.contains(&format!("{cap}:\t0000000000000000")),
+            "{cap}: {out}"
+        );
     }
     sb.destroy().unwrap();
 }
@@ -57,7 +62,10 @@ async fn filesystem_view_is_the_image_only_and_read_only_outside_tmp() {
     entries.sort();
     assert_eq!(
         entries,
-        [".", "..", "bin", "dev", "etc", "lib", "lib64", "opt", "proc", "sbin", "tmp", "usr", "var"],
+        [
+            ".", "..", "bin", "dev", "etc", "lib", "lib64", "opt", "proc", "sbin", "tmp", "usr",
+            "var"
+        ],
         "{out}"
     );
     assert!(!out.contains("VISIBLE"), "{out}");
@@ -83,7 +91,10 @@ async fn tmp_is_capped_at_its_size() {
     sb.wait().await.unwrap();
     let out = logs.take();
     assert!(out.contains("No space left on device"), "{out}");
-    assert!(out.contains(" 8388608 "), "the file stops at exactly 8 MiB: {out}");
+    assert!(
+        out.contains(" 8388608 "),
+        "the file stops at exactly 8 MiB: {out}"
+    );
 }
 
 #[tokio::test]
@@ -108,11 +119,17 @@ async fn later_layer_wins_in_opt() {
     let Some(h) = Harness::new() else { return };
     let l1 = h.dir(
         "layer1",
-        &[("lib/shared.txt", "from layer 1", 0o644), ("lib/one.txt", "only in 1", 0o644)],
+        &[
+            ("lib/shared.txt", "from layer 1", 0o644),
+            ("lib/one.txt", "only in 1", 0o644),
+        ],
     );
     let l2 = h.dir(
         "layer2",
-        &[("lib/shared.txt", "from layer 2", 0o644), ("lib/two.txt", "only in 2", 0o644)],
+        &[
+            ("lib/shared.txt", "from layer 2", 0o644),
+            ("lib/two.txt", "only in 2", 0o644),
+        ],
     );
     let (mut spec, logs, _l) = h.spec(
         "layers",
@@ -128,7 +145,10 @@ async fn later_layer_wins_in_opt() {
 #[tokio::test]
 async fn runtime_dir_is_mounted_read_only() {
     let Some(h) = Harness::new() else { return };
-    let rt = h.dir("runtime", &[("bootstrap", "#!/bin/sh\necho runtime bootstrap $1\n", 0o755)]);
+    let rt = h.dir(
+        "runtime",
+        &[("bootstrap", "#!/bin/sh\necho runtime bootstrap $1\n", 0o755)],
+    );
     let (mut spec, logs, _l) = h.spec("rtdir", "");
     spec.runtime_dir = Some(rt);
     spec.argv = vec!["/var/runtime/bootstrap".into(), "arg1".into()];
@@ -156,6 +176,12 @@ async fn only_the_standard_fds_reach_the_runtime() {
     let numbers: Vec<&str> = fds.iter().map(|(fd, _)| fd.as_str()).collect();
     assert_eq!(numbers, ["0", "1", "2", "3"], "{out}");
     assert_eq!(fds[0].1, "/dev/null", "{out}");
-    assert!(fds[1].1.starts_with("pipe:") && fds[2].1.starts_with("pipe:"), "{out}");
-    assert!(fds[3].1.starts_with("/proc/") && fds[3].1.ends_with("/fd"), "{out}");
+    assert!(
+        fds[1].1.starts_with("pipe:") && fds[2].1.starts_with("pipe:"),
+        "{out}"
+    );
+    assert!(
+        fds[3].1.starts_with("/proc/") && fds[3].1.ends_with("/fd"),
+        "{out}"
+    );
 }

@@ -2,6 +2,8 @@
 //! reaches its own Runtime API listener at 127.0.0.1:9001 and nothing on the host; a
 //! Host-network sandbox (the opt-in) reaches the host. Needs root.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step should panic
+
 mod common;
 
 use std::io::Read;

@@ -15,7 +15,10 @@ use super::Kernel;
 pub(crate) enum Call {
     Mkdir(PathBuf),
     Write(PathBuf, String),
-    Symlink { target: PathBuf, link: PathBuf },
+    Symlink {
+        target: PathBuf,
+        link: PathBuf,
+    },
     Touch(PathBuf),
     Mount {
         source: Option<PathBuf>,

@@ -61,8 +61,7 @@ impl Harness {
         let cfg = SandboxConfig {
             init_exe: env!("CARGO_BIN_EXE_lamina-sandbox-init").into(),
             run_dir: run,
-            cgroups: CgroupLayout::detect(&format!("lamina-test-{}", std::process::id()))
-                .unwrap(),
+            cgroups: CgroupLayout::detect(&format!("lamina-test-{}", std::process::id())).unwrap(),
             hostname: "lamina".into(),
         };
         Some(Harness { cfg, image, base })
@@ -89,14 +88,18 @@ impl Harness {
         (spec, logs, listener)
     }
 
-    pub fn spec_with_network(&self, name: &str, script: &str, network: Network) -> (SandboxSpec, Logs) {
+    pub fn spec_with_network(
+        &self,
+        name: &str,
+        script: &str,
+        network: Network,
+    ) -> (SandboxSpec, Logs) {
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let id = format!("{name}-{}-{n}", std::process::id());
         let task = self.dir(&format!("task-{id}"), &[]);
-        let (read, write) = nix::unistd::pipe2(
-            nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK,
-        )
-        .unwrap();
+        let (read, write) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)
+                .unwrap();
         let stderr = write.try_clone().unwrap();
         let spec = SandboxSpec {
             id,
@@ -110,7 +113,10 @@ impl Harness {
             nofile: 1024,
             argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
             env: vec![
-                ("PATH".into(), "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into()),
+                (
+                    "PATH".into(),
+                    "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into(),
+                ),
                 ("LAMBDA_TASK_ROOT".into(), "/var/task".into()),
             ],
             cwd: "/var/task".into(),
