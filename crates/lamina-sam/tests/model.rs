@@ -274,3 +274,38 @@ fn json_template_gives_the_same_model_as_yaml() {
     assert_eq!(f.routes()[0].path, "/json");
     assert_eq!((f.line, f.col), (8, 3));
 }
+
+#[test]
+fn cloudformation_functions_and_image_functions_are_modelled_too() {
+    let t = Template::parse(
+        "Resources:\n\
+         \x20 Plain:\n    Type: AWS::Lambda::Function\n    Properties: {Code: ./build, Handler: h.main, Runtime: provided.al2023, MemorySize: 512}\n\
+         \x20 Zip:\n    Type: AWS::Lambda::Function\n    Properties: {Code: {ZipFile: 'exports.handler = async () => 1'}, Handler: index.handler, Runtime: nodejs20.x}\n\
+         \x20 Bucketed:\n    Type: AWS::Lambda::Function\n    Properties: {Code: {S3Bucket: b, S3Key: k.zip}, Handler: a.b, Runtime: python3.12}\n\
+         \x20 Img:\n    Type: AWS::Serverless::Function\n    Properties: {PackageType: Image, ImageUri: repo/img:1}\n",
+    )
+    .unwrap();
+    let model = Model::build(&Context::new(&t, &BTreeMap::new())).unwrap();
+    let plain = model.function("Plain").unwrap();
+    assert_eq!(
+        plain.code_dir(Path::new("/t")),
+        Some(PathBuf::from("/t/./build"))
+    );
+    assert_eq!(plain.memory_size, 512);
+    let zip = model.function("Zip").unwrap();
+    assert!(matches!(&zip.code, Some(Code::Inline(src)) if src.starts_with("exports.handler")));
+    assert_eq!(zip.code_dir(Path::new("/t")), None);
+    let bucketed = model.function("Bucketed").unwrap();
+    assert_eq!(
+        bucketed.code,
+        Some(Code::S3 {
+            bucket: "b".into(),
+            key: "k.zip".into(),
+            version: None
+        })
+    );
+    let img = model.function("Img").unwrap();
+    assert_eq!(img.package_type, PackageType::Image);
+    assert_eq!(img.code, Some(Code::Image("repo/img:1".into())));
+    assert_eq!(img.code_dir(Path::new("/t")), None);
+}
