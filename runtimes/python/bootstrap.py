@@ -340,14 +340,29 @@ def setup_logging():
         root.setLevel(level)
 
 
+class Unbuffered:
+    """Flushes after every write, so each print reaches the log at once, newline or not,
+    even when the function dies right after it."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __getattr__(self, attr):
+        return getattr(self.stream, attr)
+
+    def write(self, msg):
+        n = self.stream.write(msg)
+        self.stream.flush()
+        return n
+
+    def writelines(self, msgs):
+        self.stream.writelines(msgs)
+        self.stream.flush()
+
+
 def unbuffer_std_streams():
-    # Every print reaches the log immediately, even when the function dies right after it.
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        try:
-            stream.reconfigure(line_buffering=True, write_through=True)
-        except (AttributeError, ValueError):
-            pass
+    sys.stdout = Unbuffered(sys.stdout)
+    sys.stderr = Unbuffered(sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------

@@ -105,18 +105,21 @@ impl RuntimeApi {
         self.core.reset();
     }
 
-    /// Stops the server; same as dropping the handle.
-    pub fn shutdown(self) {
-        drop(self);
+    /// Stops the server: the port closes, every connection (long polls included) is
+    /// dropped, and pending or later invokes get [`InvokeError::Closed`]. Idempotent; it
+    /// takes `&self` so a handle shared with in-flight invokes can be shut down. Dropping
+    /// the handle does the same.
+    pub fn shutdown(&self) {
+        self.core.close();
+        // Aborting the accept loop drops its listener and its JoinSet, which aborts every
+        // connection task.
+        self.server.abort();
     }
 }
 
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
-        self.core.close();
-        // Aborting the accept loop drops its JoinSet, which aborts every connection task,
-        // long polls included.
-        self.server.abort();
+        self.shutdown();
     }
 }
 

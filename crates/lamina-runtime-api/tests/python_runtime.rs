@@ -189,3 +189,14 @@ async fn warm_invokes_reuse_one_keep_alive_connection() {
     println!("python warm round trip: p50 {p50:.0} µs, p99 {p99:.0} µs");
     assert_eq!(sb.api.connections_accepted(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_is_unbuffered() {
+    let sb = Sandbox::python("app.partial_line");
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    let got = response_json(sb.invoke(invocation("req-partial", "{}", 30)).await);
+    assert_eq!(got, "done");
+    // The process is still alive (no exit flush), so the text is there only if unbuffered.
+    let out = sb.output_containing("no newline here");
+    assert!(out.contains("no newline here"), "{out:?}");
+}
