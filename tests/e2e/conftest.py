@@ -130,3 +130,51 @@ def make_zip(files: dict) -> bytes:
 
 
 PY_HELLO = make_zip({"app.py": "def handler(event, context):\n    return {'hello': event}\n"})
+
+
+# --- helpers for the control-plane acceptance tests (tests/e2e/test_control_*.py) ---
+
+import base64 as _base64
+import hashlib as _hashlib
+import http.client as _http_client
+
+
+def code_sha256(data: bytes) -> str:
+    """Lambda's CodeSha256: base64 of the zip's SHA-256."""
+    return _base64.b64encode(_hashlib.sha256(data).digest()).decode()
+
+
+def http_get_bytes(url: str) -> bytes:
+    """Downloads a Code.Location / Content.Location URL."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=60) as r:
+        assert r.status == 200, url
+        return r.read()
+
+
+def raw_call(server, method: str, path: str, body=None, headers=None):
+    """One raw HTTP request to the server: (status, lower-cased headers, parsed JSON or raw bytes)."""
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+    hdrs = {"Content-Type": "application/json"} if body is not None else {}
+    hdrs.update(headers or {})
+    conn = _http_client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    try:
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read()
+        head = {k.lower(): v for k, v in resp.getheaders()}
+    finally:
+        conn.close()
+    try:
+        parsed = json.loads(data) if data else None
+    except ValueError:
+        parsed = data
+    return resp.status, head, parsed
+
+
+def blob_files(server) -> set:
+    """Every file under <data_dir>/blobs (content-addressed zips and any temporaries)."""
+    root = Path(server.data_dir) / "blobs"
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() else set()

@@ -1,0 +1,164 @@
+"""Control plane, per-function settings: tags, the resource policy, reserved concurrency,
+runtime management, and GetAccountSettings."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import PY_HELLO, make_zip
+from test_control_functions import arn, create, error_of
+
+
+def test_tags_round_trip(lam):
+    create(lam, "tagged", Tags={"team": "core", "env": "dev"})
+    fn_arn = arn("tagged")
+    assert lam.list_tags(Resource=fn_arn)["Tags"] == {"team": "core", "env": "dev"}
+
+    out = lam.tag_resource(Resource=fn_arn, Tags={"env": "prod", "cost": "42"})
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert lam.list_tags(Resource=fn_arn)["Tags"] == {"team": "core", "env": "prod", "cost": "42"}
+    assert lam.get_function(FunctionName="tagged")["Tags"] == {"team": "core", "env": "prod", "cost": "42"}
+
+    lam.untag_resource(Resource=fn_arn, TagKeys=["team", "cost"])
+    assert lam.list_tags(Resource=fn_arn)["Tags"] == {"env": "prod"}
+    lam.untag_resource(Resource=fn_arn, TagKeys=["env"])
+    assert lam.list_tags(Resource=fn_arn)["Tags"] == {}
+    assert "Tags" not in lam.get_function(FunctionName="tagged")
+
+    # Qualified ARNs carry no tags; unknown functions are 404.
+    with pytest.raises(ClientError) as e:
+        lam.tag_resource(Resource=arn("tagged", "$LATEST"), Tags={"a": "b"})
+    assert error_of(e.value)[0::2] == ("InvalidParameterValueException", 400)
+    with pytest.raises(ClientError) as e:
+        lam.list_tags(Resource=arn("nobody"))
+    assert error_of(e.value)[0::2] == ("ResourceNotFoundException", 404)
+
+
+def test_resource_policy_statements(lam):
+    create(lam, "policied")
+    lam.publish_version(FunctionName="policied")
+    added = lam.add_permission(
+        FunctionName="policied",
+        StatementId="s3-invoke",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::my-bucket",
+        SourceAccount="123456789012",
+    )
+    assert added["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert isinstance(added["Statement"], str)
+    statement = json.loads(added["Statement"])
+    assert statement == {
+        "Sid": "s3-invoke",
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": arn("policied"),
+        "Condition": {
+            "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::my-bucket"},
+            "StringEquals": {"AWS:SourceAccount": "123456789012"},
+        },
+    }
+    second = json.loads(lam.add_permission(FunctionName="policied", StatementId="acct", Action="lambda:GetFunction", Principal="123456789012")["Statement"])
+    assert second["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+
+    policy = lam.get_policy(FunctionName="policied")
+    assert isinstance(policy["Policy"], str)
+    document = json.loads(policy["Policy"])
+    assert document["Version"] == "2012-10-17"
+    assert [s["Sid"] for s in document["Statement"]] == ["s3-invoke", "acct"]
+    assert document["Statement"][0] == statement
+    assert policy["RevisionId"]
+
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName="policied", StatementId="s3-invoke", Action="lambda:InvokeFunction", Principal="sns.amazonaws.com")
+    code, message, status = error_of(e.value)
+    assert (code, status) == ("ResourceConflictException", 409)
+    assert "s3-invoke" in message
+
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName="policied", StatementId="acct", RevisionId="stale")
+    assert error_of(e.value)[0] == "PreconditionFailedException"
+
+    lam.remove_permission(FunctionName="policied", StatementId="acct", RevisionId=policy["RevisionId"])
+    after = lam.get_policy(FunctionName="policied")
+    assert [s["Sid"] for s in json.loads(after["Policy"])["Statement"]] == ["s3-invoke"]
+    assert after["RevisionId"] != policy["RevisionId"]
+
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName="policied", StatementId="acct")
+    assert error_of(e.value)[0::2] == ("ResourceNotFoundException", 404)
+    lam.remove_permission(FunctionName="policied", StatementId="s3-invoke")
+    with pytest.raises(ClientError) as e:
+        lam.get_policy(FunctionName="policied")
+    assert error_of(e.value)[0::2] == ("ResourceNotFoundException", 404)
+
+    # A statement on a published version names the qualified ARN.
+    on_version = json.loads(lam.add_permission(FunctionName="policied", StatementId="v1", Action="lambda:InvokeFunction", Principal="*", Qualifier="1")["Statement"])
+    assert on_version["Resource"] == arn("policied", "1")
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName="policied", StatementId="v9", Action="lambda:InvokeFunction", Principal="*", Qualifier="9")
+    assert error_of(e.value)[0] == "ResourceNotFoundException"
+
+
+def test_reserved_concurrency_and_account_settings(lam):
+    create(lam, "conc-a")
+    other = make_zip({"app.py": "def handler(e, c):\n    return 2\n"})
+    create(lam, "conc-b", zip_bytes=other)
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName="conc-a")
+
+    put = lam.put_function_concurrency(FunctionName="conc-a", ReservedConcurrentExecutions=10)
+    assert put["ReservedConcurrentExecutions"] == 10
+    assert lam.get_function_concurrency(FunctionName="conc-a")["ReservedConcurrentExecutions"] == 10
+    assert lam.get_function(FunctionName="conc-a")["Concurrency"] == {"ReservedConcurrentExecutions": 10}
+
+    settings = lam.get_account_settings()
+    assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert settings["AccountLimit"]["UnreservedConcurrentExecutions"] == 990
+    assert settings["AccountLimit"]["CodeSizeZipped"] == 52428800
+    assert settings["AccountLimit"]["CodeSizeUnzipped"] == 262144000
+    assert settings["AccountLimit"]["TotalCodeSize"] > 0
+    assert settings["AccountUsage"] == {"FunctionCount": 2, "TotalCodeSize": len(PY_HELLO) + len(other)}
+
+    # Reserving past the account's unreserved minimum of 100 is refused.
+    with pytest.raises(ClientError) as e:
+        lam.put_function_concurrency(FunctionName="conc-b", ReservedConcurrentExecutions=891)
+    code, message, status = error_of(e.value)
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert "UnreservedConcurrentExecution below its minimum value of [100]" in message
+    assert lam.put_function_concurrency(FunctionName="conc-b", ReservedConcurrentExecutions=890)["ReservedConcurrentExecutions"] == 890
+
+    deleted = lam.delete_function_concurrency(FunctionName="conc-a")
+    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName="conc-a")
+    assert "Concurrency" not in lam.get_function(FunctionName="conc-a")
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 110
+
+
+def test_runtime_management_config(lam, raw_lam):
+    create(lam, "rtm")
+    got = lam.get_runtime_management_config(FunctionName="rtm")
+    assert got["UpdateRuntimeOn"] == "Auto"
+    assert got["FunctionArn"] == arn("rtm", "$LATEST")
+
+    put = lam.put_runtime_management_config(FunctionName="rtm", UpdateRuntimeOn="FunctionUpdate")
+    assert put["UpdateRuntimeOn"] == "FunctionUpdate"
+    assert put["FunctionArn"] == arn("rtm", "$LATEST")
+    assert lam.get_runtime_management_config(FunctionName="rtm")["UpdateRuntimeOn"] == "FunctionUpdate"
+
+    pinned_arn = "arn:aws:lambda:us-east-1::runtime:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    pinned = lam.put_runtime_management_config(FunctionName="rtm", UpdateRuntimeOn="Manual", RuntimeVersionArn=pinned_arn)
+    assert pinned["RuntimeVersionArn"] == pinned_arn
+    assert lam.get_runtime_management_config(FunctionName="rtm")["RuntimeVersionArn"] == pinned_arn
+
+    with pytest.raises(ClientError) as e:
+        lam.put_runtime_management_config(FunctionName="rtm", UpdateRuntimeOn="Manual")
+    code, message, status = error_of(e.value)
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert "RuntimeVersionArn" in message
+    with pytest.raises(ClientError) as e:
+        raw_lam.put_runtime_management_config(FunctionName="rtm", UpdateRuntimeOn="Sometimes")
+    assert error_of(e.value)[0::2] == ("ValidationException", 400)
+    # The failed calls changed nothing.
+    assert lam.get_runtime_management_config(FunctionName="rtm")["RuntimeVersionArn"] == pinned_arn
