@@ -2,6 +2,9 @@
 //! shutdown, reset), garbage on the wire, and the keep-alive connection surviving a refused
 //! oversized body.
 
+// Harness helpers outside #[test] fns: a failed set-up step should panic the test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
