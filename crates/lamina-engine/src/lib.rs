@@ -1,1 +1,290 @@
-//! lamina-engine (placeholder, filled in by its issue).
+//! The invoke engine: it runs function versions in sandboxes, keeps warm environments per
+//! (version, revision) and reuses them one invocation at a time, enforces reserved and
+//! account concurrency, applies timeouts, captures logs and writes Lambda's START/END/REPORT
+//! lines. It decides nothing about the control plane: the API resolves names, qualifiers and
+//! aliases and hands the engine a concrete function version.
+//!
+//! The invoke path touches no disk and takes no global lock: a warm invoke is a per-function
+//! pool lookup, a hand-off to the sandbox's Runtime API and a log append in memory.
+
+mod code_cache;
+mod environment;
+mod error;
+pub mod launch;
+pub mod logs;
+pub mod outcome;
+mod pool;
+pub mod report;
+mod runtimes;
+mod shared;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use lamina_model::{Account, Function, FunctionVersion, LambdaError};
+use lamina_sandbox::{ImageRoot, SandboxConfig};
+use lamina_store::Store;
+
+pub use environment::StartFault;
+pub use error::EngineError;
+pub use logs::{LogEvent, LogStore};
+pub use outcome::InvokeOutput;
+pub use pool::Throttle;
+
+use environment::{Env, Request};
+use launch::LaunchFault;
+use pool::{PoolKey, Pools};
+use shared::Shared;
+
+/// How an engine is set up.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Region and account of ARNs and environment variables.
+    pub account: Account,
+    /// Where extracted code and layers are cached (`<data_dir>/code`).
+    pub data_dir: PathBuf,
+    /// Where sandboxes, the host image's `/etc` and the runtime clients live (root-only).
+    pub run_dir: PathBuf,
+    /// The executable started as each sandbox's init (the `lamina` binary).
+    pub init_exe: PathBuf,
+    /// How long an idle environment is kept warm.
+    pub idle_timeout: Duration,
+    /// How long a runtime may take to reach its first `/next`.
+    pub init_timeout: Duration,
+    /// Billing granularity in ms (1 today; 100 reproduces 2019).
+    pub billing_granularity_ms: u64,
+    /// Account concurrency limit.
+    pub account_concurrency: u32,
+    /// Package limits for extraction.
+    pub package_limits: lamina_package::Limits,
+    /// Network namespaces kept ready.
+    pub netns_pool: usize,
+}
+
+/// One invocation to run: a resolved function version and the caller's input.
+pub struct InvokeRequest {
+    /// The function.
+    pub function: Function,
+    /// The version to run.
+    pub version: FunctionVersion,
+    /// The ARN the caller used (qualified when a qualifier was given).
+    pub invoked_arn: String,
+    /// The event.
+    pub payload: Bytes,
+    /// `X-Amz-Client-Context`, decoded.
+    pub client_context: Option<String>,
+}
+
+/// The engine.
+pub struct Engine {
+    shared: Arc<Shared>,
+    pools: Arc<Pools>,
+    idle_timeout: Duration,
+}
+
+impl Engine {
+    /// Starts an engine: reaps sandboxes a previous run left behind, installs the runtime
+    /// clients, prepares the `host` image, and starts the idle reaper.
+    pub async fn start(cfg: EngineConfig, store: Arc<dyn Store>) -> Result<Arc<Engine>, EngineError> {
+        std::fs::create_dir_all(&cfg.run_dir).map_err(|e| EngineError::io("create", &cfg.run_dir, e))?;
+        let sandbox = SandboxConfig::new(&cfg.init_exe, &cfg.run_dir)?;
+        let reaped = {
+            let sandbox = sandbox.clone();
+            tokio::task::spawn_blocking(move || lamina_sandbox::reap_orphans(&sandbox))
+                .await
+                .map_err(|e| EngineError::Internal(format!("reaper task failed: {e}")))??
+        };
+        if reaped > 0 {
+            tracing::info!(reaped, "removed sandboxes left by a previous run");
+        }
+        let runtimes_dir = cfg.run_dir.join("runtimes");
+        runtimes::install(&runtimes_dir)?;
+        let image = ImageRoot::host(&cfg.run_dir.join("image-host"), &sandbox.hostname)?;
+        let code = code_cache::CodeCache::open(cfg.data_dir.join("code"), store, cfg.package_limits.clone())?;
+        let instance = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        let shared = Arc::new(Shared::new(
+            cfg.account.clone(),
+            image,
+            runtimes_dir,
+            sandbox,
+            code,
+            cfg.init_timeout,
+            cfg.billing_granularity_ms,
+            instance,
+            cfg.netns_pool,
+        ));
+        let engine = Arc::new(Engine { shared, pools: Pools::new(cfg.account_concurrency), idle_timeout: cfg.idle_timeout });
+        engine.refill_netns();
+        engine.start_reaper();
+        Ok(engine)
+    }
+
+    fn refill_netns(&self) {
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || shared.netns.refill());
+    }
+
+    fn start_reaper(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let period = (self.idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            loop {
+                tick.tick().await;
+                let Some(engine) = weak.upgrade() else { break };
+                for env in engine.pools.expired(engine.idle_timeout) {
+                    env.destroy();
+                }
+            }
+        });
+    }
+
+    /// The logs of every function.
+    pub fn logs(&self) -> &Arc<LogStore> {
+        &self.shared.logs
+    }
+
+    /// Runs one invocation synchronously (RequestResponse). A throttle or a function Lamina
+    /// cannot run is an API error; everything that goes wrong in the function is an output
+    /// with an error payload.
+    pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutput, LambdaError> {
+        let key = PoolKey { version: req.version.version.clone(), revision: req.version.revision_id.clone() };
+        let mut lease = self
+            .pools
+            .acquire(&req.function.name, &key, req.function.reserved_concurrency)
+            .map_err(|t| LambdaError::throttled(t.reason()))?;
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let mut env = match lease.env.take() {
+            Some(env) => env,
+            None => match Env::start(&self.shared, &req.function, &req.version, key, lease.generation).await {
+                Ok(env) => {
+                    self.refill_netns();
+                    env
+                }
+                Err(StartFault::Launch(LaunchFault::NoBootstrap)) => {
+                    return Ok(self.entrypoint_failure(&req, request_id));
+                }
+                Err(StartFault::Launch(LaunchFault::Unsupported(runtime))) => {
+                    return Err(LambdaError::new(
+                        lamina_model::ErrorKind::InvalidRuntime,
+                        format!("The runtime parameter of {runtime} is not supported by Lamina yet: it runs provided, provided.al2, provided.al2023, python3.x and nodejs*.x functions"),
+                    ));
+                }
+                Err(StartFault::Engine(e)) => {
+                    tracing::error!(error = %e, function = %req.function.name, "starting an execution environment failed");
+                    return Err(LambdaError::service("Lamina could not start an execution environment; see the server log"));
+                }
+            },
+        };
+        let output = env
+            .invoke(
+                Request {
+                    request_id,
+                    payload: req.payload,
+                    invoked_arn: req.invoked_arn,
+                    client_context: req.client_context,
+                    version: req.version.version.clone(),
+                },
+                &self.shared,
+            )
+            .await;
+        if let Some(stale) = lease.finish(env) {
+            stale.destroy();
+        }
+        Ok(output)
+    }
+
+    /// An invocation of a function whose bootstrap is missing: Lambda's
+    /// `Runtime.InvalidEntrypoint`, logged like any other invocation.
+    fn entrypoint_failure(&self, req: &InvokeRequest, request_id: String) -> InvokeOutput {
+        let stream = self.shared.logs.new_stream(&req.version.spec.logging.log_group, logs::stream_name(&req.version.version));
+        let payload = outcome::invalid_entrypoint(&request_id);
+        let report = report::Report {
+            request_id: request_id.clone(),
+            duration: Duration::ZERO,
+            billed_ms: 0,
+            memory_size_mb: req.version.spec.memory_size,
+            max_memory_used_mb: 0,
+            init_duration: None,
+            status: Some("error"),
+            error_type: Some("Runtime.InvalidEntrypoint".into()),
+        };
+        let lines = {
+            let mut s = stream.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let from = s.position();
+            s.push("INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.InvalidEntrypoint".to_string());
+            s.push(report::start_line(&request_id, &req.version.version));
+            s.push(format!("RequestId: {request_id} Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]\nRuntime.InvalidEntrypoint"));
+            s.push(report::end_line(&request_id));
+            s.push(report.line());
+            s.since(from)
+        };
+        InvokeOutput {
+            request_id,
+            executed_version: req.version.version.clone(),
+            payload,
+            function_error: Some("Unhandled"),
+            log_lines: lines,
+            report,
+        }
+    }
+
+    /// Runs an invocation in the background (`Event`). Throttled events wait and retry, so
+    /// an accepted event is not dropped; failures are logged. (Durable queues come later.)
+    pub fn invoke_event(self: &Arc<Self>, req: InvokeRequest) {
+        let engine = Arc::clone(self);
+        tokio::spawn(async move {
+            let name = req.function.name.clone();
+            let mut backoff = Duration::from_millis(50);
+            let mut req = Some(req);
+            loop {
+                let Some(current) = req.take() else { break };
+                let retry = InvokeRequest {
+                    function: current.function.clone(),
+                    version: current.version.clone(),
+                    invoked_arn: current.invoked_arn.clone(),
+                    payload: current.payload.clone(),
+                    client_context: None,
+                };
+                match engine.invoke(current).await {
+                    Ok(out) if out.function_error.is_some() => {
+                        tracing::info!(function = %name, request_id = %out.request_id, "asynchronous invocation failed in the function");
+                        break;
+                    }
+                    Ok(_) => break,
+                    Err(e) if e.kind == lamina_model::ErrorKind::TooManyRequests => {
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        req = Some(retry);
+                    }
+                    Err(e) => {
+                        tracing::warn!(function = %name, error = %e, "asynchronous invocation could not run");
+                        break;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Drops the warm environments of `function` (its code or configuration changed, or it
+    /// was deleted); busy ones are destroyed when they finish.
+    pub fn drain(&self, function: &str) {
+        for env in self.pools.drain(function) {
+            env.destroy();
+        }
+    }
+
+    /// (idle, in-flight) environments of a function.
+    pub fn counts(&self, function: &str) -> (usize, u32) {
+        self.pools.counts(function)
+    }
+
+    /// Destroys every idle environment (at shutdown).
+    pub fn shutdown(&self) {
+        for env in self.pools.take_all() {
+            env.destroy();
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Log groups and streams, as CloudWatch Logs shapes them: one group per function
+//! (`/aws/lambda/<name>`), one stream per execution environment
+//! (`2026/11/26/[$LATEST]<32 hex>`), each a list of timestamped events. The runtime's stdout
+//! and stderr reach a stream through one pipe per sandbox, read by a capture task; the
+//! engine adds its own START/END/REPORT lines to the same stream in order.
+//!
+//! Streams live in memory (bounded); they are not persisted across restarts yet.
+
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::io::AsyncReadExt;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Events kept per stream; older ones are dropped first.
+const MAX_EVENTS_PER_STREAM: usize = 10_000;
+/// Streams kept per group.
+const MAX_STREAMS_PER_GROUP: usize = 100;
+
+/// One log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEvent {
+    /// Unix epoch milliseconds.
+    pub timestamp_ms: i64,
+    /// The line, without its newline.
+    pub message: String,
+    /// The stream it belongs to.
+    pub stream: Arc<str>,
+}
+
+/// One stream's events.
+#[derive(Debug)]
+pub struct LogStream {
+    name: Arc<str>,
+    events: VecDeque<LogEvent>,
+    /// Events ever appended, so positions stay valid when old ones are dropped.
+    appended: u64,
+    feed: broadcast::Sender<LogEvent>,
+}
+
+impl LogStream {
+    /// Appends a line.
+    pub fn push(&mut self, message: String) {
+        let event = LogEvent { timestamp_ms: now_ms(), message, stream: Arc::clone(&self.name) };
+        if self.events.len() == MAX_EVENTS_PER_STREAM {
+            self.events.pop_front();
+        }
+        // Nobody following is the common case; that is not an error.
+        let _ = self.feed.send(event.clone());
+        self.events.push_back(event);
+        self.appended += 1;
+    }
+
+    /// A position to read from later with `since`.
+    pub fn position(&self) -> u64 {
+        self.appended
+    }
+
+    /// Messages appended since `position`.
+    pub fn since(&self, position: u64) -> Vec<String> {
+        let kept_from = self.appended - self.events.len() as u64;
+        let skip = position.saturating_sub(kept_from) as usize;
+        self.events.iter().skip(skip).map(|e| e.message.clone()).collect()
+    }
+}
+
+/// A function's log group.
+#[derive(Debug)]
+struct LogGroup {
+    streams: VecDeque<Arc<Mutex<LogStream>>>,
+    feed: broadcast::Sender<LogEvent>,
+}
+
+/// Every function's logs.
+#[derive(Debug, Default)]
+pub struct LogStore {
+    groups: RwLock<HashMap<String, LogGroup>>,
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding a log lock loses nothing worth stopping for.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl LogStore {
+    /// Opens a new stream in `group`.
+    pub fn new_stream(&self, group: &str, name: String) -> Arc<Mutex<LogStream>> {
+        let mut groups = self.groups.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = groups.entry(group.to_string()).or_insert_with(|| LogGroup {
+            streams: VecDeque::new(),
+            feed: broadcast::channel(4096).0,
+        });
+        let stream = Arc::new(Mutex::new(LogStream {
+            name: name.into(),
+            events: VecDeque::new(),
+            appended: 0,
+            feed: entry.feed.clone(),
+        }));
+        if entry.streams.len() == MAX_STREAMS_PER_GROUP {
+            entry.streams.pop_front();
+        }
+        entry.streams.push_back(Arc::clone(&stream));
+        stream
+    }
+
+    /// Every kept event of `group`, ordered by time.
+    pub fn events(&self, group: &str) -> Vec<LogEvent> {
+        let groups = self.groups.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(g) = groups.get(group) else { return Vec::new() };
+        let mut all: Vec<LogEvent> = g.streams.iter().flat_map(|s| lock(s).events.iter().cloned().collect::<Vec<_>>()).collect();
+        all.sort_by_key(|e| e.timestamp_ms);
+        all
+    }
+
+    /// Stream names of `group`, newest last.
+    pub fn stream_names(&self, group: &str) -> Vec<String> {
+        let groups = self.groups.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        groups.get(group).map_or_else(Vec::new, |g| g.streams.iter().map(|s| lock(s).name.to_string()).collect())
+    }
+
+    /// Live events of `group` from now on (creates the group if needed).
+    pub fn follow(&self, group: &str) -> broadcast::Receiver<LogEvent> {
+        let mut groups = self.groups.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        groups
+            .entry(group.to_string())
+            .or_insert_with(|| LogGroup { streams: VecDeque::new(), feed: broadcast::channel(4096).0 })
+            .feed
+            .subscribe()
+    }
+}
+
+/// The read side of a sandbox's output pipe, turned into log events by a task. `flush`
+/// makes sure everything the runtime wrote before answering is in the stream.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    flush: mpsc::UnboundedSender<oneshot::Sender<()>>,
+}
+
+impl Capture {
+    /// Starts capturing `pipe` into `stream`.
+    pub fn start(pipe: OwnedFd, stream: Arc<Mutex<LogStream>>) -> std::io::Result<Capture> {
+        let mut reader = tokio::net::unix::pipe::Receiver::from_owned_fd(pipe)?;
+        let (tx, mut rx) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
+        tokio::spawn(async move {
+            let mut pending: Vec<u8> = Vec::new();
+            let mut chunk = vec![0u8; 16 * 1024];
+            loop {
+                tokio::select! {
+                    biased;
+                    ack = rx.recv() => {
+                        let Some(ack) = ack else { break };
+                        // Everything written before the runtime answered is already in the pipe.
+                        loop {
+                            match reader.try_read(&mut chunk) {
+                                Ok(0) => break,
+                                Ok(n) => take_lines(&mut pending, &chunk[..n], &stream),
+                                Err(_) => break,
+                            }
+                        }
+                        let _ = ack.send(());
+                    }
+                    read = reader.read(&mut chunk) => match read {
+                        Ok(0) | Err(_) => {
+                            flush_partial(&mut pending, &stream);
+                            break;
+                        }
+                        Ok(n) => take_lines(&mut pending, &chunk[..n], &stream),
+                    }
+                }
+            }
+        });
+        Ok(Capture { flush: tx })
+    }
+
+    /// Waits until everything already written to the pipe is in the stream.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.flush.send(tx).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+fn take_lines(pending: &mut Vec<u8>, data: &[u8], stream: &Arc<Mutex<LogStream>>) {
+    pending.extend_from_slice(data);
+    let mut start = 0;
+    let mut lines = Vec::new();
+    while let Some(pos) = pending[start..].iter().position(|b| *b == b'\n') {
+        lines.push(String::from_utf8_lossy(&pending[start..start + pos]).into_owned());
+        start += pos + 1;
+    }
+    pending.drain(..start);
+    // A line without a newline for 256 KiB is still a log line.
+    if pending.len() > 256 * 1024 {
+        lines.push(String::from_utf8_lossy(pending).into_owned());
+        pending.clear();
+    }
+    if !lines.is_empty() {
+        let mut s = lock(stream);
+        for line in lines {
+            s.push(line);
+        }
+    }
+}
+
+fn flush_partial(pending: &mut Vec<u8>, stream: &Arc<Mutex<LogStream>>) {
+    if !pending.is_empty() {
+        lock(stream).push(String::from_utf8_lossy(pending).into_owned());
+        pending.clear();
+    }
+}
+
+/// The last 4 KB of `lines`, base64-encoded, as `X-Amz-Log-Result` carries them.
+pub fn tail_base64(lines: &[String]) -> String {
+    use base64::Engine;
+    let mut text = lines.join("\n");
+    text.push('\n');
+    let bytes = text.as_bytes();
+    let start = bytes.len().saturating_sub(4096);
+    base64::engine::general_purpose::STANDARD.encode(&bytes[start..])
+}
+
+/// A stream name like Lambda's: `YYYY/MM/DD/[<version>]<32 hex>`.
+pub fn stream_name(version: &str) -> String {
+    let today = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}/{:02}/{:02}/[{version}]{}",
+        today.year(),
+        u8::from(today.month()),
+        today.day(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_and_positions_survive_trimming() {
+        let store = LogStore::default();
+        let s = store.new_stream("/aws/lambda/f", "s1".into());
+        let pos = lock(&s).position();
+        let mut pending = Vec::new();
+        take_lines(&mut pending, b"one\ntw", &s);
+        take_lines(&mut pending, b"o\nthree", &s);
+        assert_eq!(lock(&s).since(pos), vec!["one", "two"]);
+        flush_partial(&mut pending, &s);
+        assert_eq!(lock(&s).since(pos + 2), vec!["three"]);
+        assert_eq!(store.events("/aws/lambda/f").len(), 3);
+        assert_eq!(store.stream_names("/aws/lambda/f"), vec!["s1"]);
+    }
+
+    #[test]
+    fn tail_is_the_last_4_kb() {
+        use base64::Engine;
+        let lines: Vec<String> = (0..1000).map(|i| format!("line {i}")).collect();
+        let decoded = base64::engine::general_purpose::STANDARD.decode(tail_base64(&lines)).unwrap();
+        assert_eq!(decoded.len(), 4096);
+        assert!(String::from_utf8_lossy(&decoded).ends_with("line 999\n"));
+    }
+
+    #[test]
+    fn stream_names_look_like_lambdas() {
+        let n = stream_name("$LATEST");
+        assert!(n.contains("/[$LATEST]"));
+        assert_eq!(n.len(), "2026/11/26/[$LATEST]".len() + 32);
+    }
+}

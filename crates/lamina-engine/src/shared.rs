@@ -1,0 +1,117 @@
+//! What every environment of one engine shares: the image, the runtime clients on disk, the
+//! sandbox configuration, a pool of ready network namespaces, the code cache and the logs.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use lamina_model::Account;
+use lamina_sandbox::{ImageRoot, NetNamespace, SandboxConfig};
+
+use crate::code_cache::CodeCache;
+use crate::error::EngineError;
+use crate::logs::LogStore;
+
+/// Shared state of an engine.
+pub struct Shared {
+    pub(crate) account: Account,
+    pub(crate) image: ImageRoot,
+    pub(crate) runtimes_dir: PathBuf,
+    pub(crate) sandbox: SandboxConfig,
+    pub(crate) netns: NetnsPool,
+    pub(crate) code: CodeCache,
+    pub(crate) logs: std::sync::Arc<LogStore>,
+    pub(crate) init_timeout: Duration,
+    pub(crate) billing_granularity_ms: u64,
+    pub(crate) instance: String,
+    sandbox_counter: AtomicU64,
+    uid_counter: AtomicU32,
+}
+
+/// The first uid handed to sandboxes; each gets its own, so no two share an identity.
+const FIRST_UID: u32 = 200_000;
+const UID_RANGE: u32 = 100_000;
+
+impl Shared {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        account: Account,
+        image: ImageRoot,
+        runtimes_dir: PathBuf,
+        sandbox: SandboxConfig,
+        code: CodeCache,
+        init_timeout: Duration,
+        billing_granularity_ms: u64,
+        instance: String,
+        netns_target: usize,
+    ) -> Self {
+        Self {
+            account,
+            image,
+            runtimes_dir,
+            sandbox,
+            netns: NetnsPool::new(netns_target),
+            code,
+            logs: std::sync::Arc::new(LogStore::default()),
+            init_timeout,
+            billing_granularity_ms,
+            instance,
+            sandbox_counter: AtomicU64::new(0),
+            uid_counter: AtomicU32::new(0),
+        }
+    }
+
+    /// A sandbox id unique to this engine instance.
+    pub(crate) fn next_sandbox_id(&self) -> String {
+        format!("{}-{}", self.instance, self.sandbox_counter.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// A fresh unprivileged uid.
+    pub(crate) fn next_uid(&self) -> u32 {
+        FIRST_UID + self.uid_counter.fetch_add(1, Ordering::Relaxed) % UID_RANGE
+    }
+}
+
+/// Network namespaces made ahead of time, each with its Runtime API listener bound at
+/// 127.0.0.1:9001 inside, so a cold start does not pay for creating one.
+pub struct NetnsPool {
+    ready: Mutex<Vec<(NetNamespace, TcpListener)>>,
+    target: usize,
+}
+
+impl NetnsPool {
+    fn new(target: usize) -> Self {
+        Self { ready: Mutex::new(Vec::new()), target }
+    }
+
+    /// Takes a ready namespace (making one if none is ready) and refills in the background.
+    pub async fn take(&self) -> Result<(NetNamespace, TcpListener), EngineError> {
+        let ready = self.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        match ready {
+            Some(pair) => Ok(pair),
+            None => tokio::task::spawn_blocking(|| NetNamespace::create(9001))
+                .await
+                .map_err(|e| EngineError::Internal(format!("netns task failed: {e}")))?
+                .map_err(EngineError::from),
+        }
+    }
+
+    /// Tops the pool up to its target (blocking; run off the async threads).
+    pub fn refill(&self) {
+        loop {
+            let have = self.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len();
+            if have >= self.target {
+                return;
+            }
+            match NetNamespace::create(9001) {
+                Ok(pair) => self.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(pair),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pre-creating a network namespace failed");
+                    return;
+                }
+            }
+        }
+    }
+}
