@@ -1,9 +1,15 @@
 //! Writing an accepted package to disk atomically: [`extract`] and [`remove_partials`].
 //!
 //! The package is written into a fresh, private temp directory beside the destination
-//! (`.<name>.partial-<random>`), every file and directory is fsynced, and the temp directory
-//! is renamed onto the destination, so a reader sees either nothing or the whole tree. On any
-//! error the temp directory is removed; after a crash, [`remove_partials`] clears leftovers.
+//! (`.<name>.partial-<random>`), flushed to disk with one `syncfs(2)`, and renamed onto the
+//! destination (then the parent directory is fsynced), so a reader sees either nothing or
+//! the whole tree, even after a power cut. On any error the temp directory is removed; after
+//! a crash, [`remove_partials`] clears leftovers.
+//!
+//! Why `syncfs` rather than an fsync per file: a `node_modules` package holds tens of
+//! thousands of files, and one fsync each (one journal commit each on ext4) made a test that
+//! extracts 30,000 files twice take 79 s on the (shared, busy) development machine, against
+//! 10 s with one `syncfs`. Its cost is the filesystem's other dirty data, paid only on deploy.
 //!
 //! Files are created with `O_CREAT|O_EXCL` (`create_new`), which never follows a symlink in
 //! the last component, and every parent directory is one this module just created in a
@@ -144,16 +150,16 @@ impl TreeWriter {
         Ok(())
     }
 
-    /// Fix modes against the umask, fsync every directory bottom-up, then open the root.
+    /// Fix directory modes against the umask, open the root, and flush everything to disk.
     fn finish(&mut self) -> Result<(), PackageError> {
         for dir in self.dirs.iter().rev() {
             fs::set_permissions(dir, Permissions::from_mode(0o755))
                 .map_err(|e| PackageError::io(dir, e))?;
-            sync_dir(dir).map_err(|e| PackageError::io(dir, e))?;
         }
         fs::set_permissions(&self.root, Permissions::from_mode(0o755))
             .map_err(|e| PackageError::io(&self.root, e))?;
-        sync_dir(&self.root).map_err(|e| PackageError::io(&self.root, e))
+        let root = File::open(&self.root).map_err(|e| PackageError::io(&self.root, e))?;
+        nix::unistd::syncfs(&root).map_err(|e| PackageError::io(&self.root, io::Error::from(e)))
     }
 }
 
@@ -179,10 +185,10 @@ impl Sink for TreeWriter {
 
     fn close_file(&mut self, entry: &PlannedEntry) -> Result<(), PackageError> {
         if let Some((path, file)) = self.current.take() {
-            // The umask may have cleared bits: set the exact mode on the open file.
+            // The umask may have cleared bits: set the exact mode on the open file. Data
+            // reaches the disk with the `syncfs` in `finish`.
             file.set_permissions(Permissions::from_mode(entry.mode))
                 .map_err(|e| PackageError::io(&path, e))?;
-            file.sync_all().map_err(|e| PackageError::io(&path, e))?;
         }
         Ok(())
     }

@@ -36,3 +36,5 @@ pub use elf::{
     ElfProvides, ElfRequirements, Missing, MissingKind, Verdict, check, read_provides,
     read_requirements, scan_zip, scan_zip_with_limits, verdict,
 };
+#[cfg(test)]
+mod crash_tests;
