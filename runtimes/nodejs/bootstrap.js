@@ -18,7 +18,7 @@
 'use strict';
 
 const fs = require('fs');
-const http = require('http');
+const net = require('net');
 const path = require('path');
 const url = require('url');
 const util = require('util');
@@ -117,33 +117,131 @@ function patchConsole() {
 // The Runtime API client: one keep-alive connection, no timeout on the long poll.
 // ---------------------------------------------------------------------------------------
 
+/** Header values must stay on one line of printable ASCII. */
+function headerSafe(value) {
+  return String(value).replace(/[^\x20-\x7e]/g, '?');
+}
+
+/**
+ * A minimal HTTP/1.1 client over one keep-alive TCP connection. Node's `http` module costs
+ * more per request than the whole Runtime API round trip; the Runtime API's answers are
+ * simple enough to read directly. No timeout: /next is a long poll. The socket is
+ * unref'd while idle so it never keeps the event loop alive (callbackWaitsForEmptyEventLoop
+ * relies on that), and ref'd while a request is in flight.
+ */
 class RuntimeClient {
   constructor(address) {
     const idx = address.lastIndexOf(':');
     this.host = idx > 0 ? address.slice(0, idx) : '127.0.0.1';
     this.port = Number(address.slice(idx + 1));
-    // Free keep-alive sockets are unref'd by the agent, so an idle connection never keeps
-    // the event loop alive (callbackWaitsForEmptyEventLoop relies on that).
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.socket = null;
+    this.buffer = Buffer.alloc(0);
+    this.waiter = null; // {resolve, reject} of the request in flight
   }
 
-  request(method, reqPath, body, headers) {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        { host: this.host, port: this.port, method, path: reqPath, agent: this.agent, headers: headers || {} },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      // Small latency-bound requests: never wait for Nagle.
-      req.on('socket', (socket) => socket.setNoDelay(true));
-      if (body !== undefined) req.end(body);
-      else req.end();
+  connect() {
+    const socket = net.createConnection({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => {
+      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+      this.tryParse();
     });
+    const lost = (err) => {
+      if (this.socket === socket) this.socket = null;
+      this.buffer = Buffer.alloc(0);
+      const waiter = this.waiter;
+      this.waiter = null;
+      if (waiter) waiter.reject(err || new Error('connection closed'));
+    };
+    socket.on('error', lost);
+    socket.on('close', () => lost());
+    this.socket = socket;
+    this.buffer = Buffer.alloc(0);
+    return socket;
+  }
+
+  /** Parses one complete answer from the buffer, if there is one. */
+  tryParse() {
+    if (!this.waiter) return;
+    const buf = this.buffer;
+    const headEnd = buf.indexOf('\r\n\r\n');
+    if (headEnd < 0) return;
+    const lines = buf.toString('latin1', 0, headEnd).split('\r\n');
+    const status = Number(lines[0].split(' ')[1]);
+    const headers = {};
+    for (let i = 1; i < lines.length; i++) {
+      const colon = lines[i].indexOf(':');
+      if (colon > 0) headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim();
+    }
+    let body;
+    let consumed;
+    const start = headEnd + 4;
+    if ((headers['transfer-encoding'] || '').toLowerCase() === 'chunked') {
+      const chunks = [];
+      let pos = start;
+      for (;;) {
+        const lineEnd = buf.indexOf('\r\n', pos);
+        if (lineEnd < 0) return;
+        const size = parseInt(buf.toString('latin1', pos, lineEnd).split(';')[0], 16);
+        if (size === 0) {
+          // The last chunk: an empty line, or trailers then an empty line.
+          if (buf.length < lineEnd + 4) return;
+          if (buf.toString('latin1', lineEnd + 2, lineEnd + 4) === '\r\n') {
+            consumed = lineEnd + 4;
+          } else {
+            const end = buf.indexOf('\r\n\r\n', lineEnd + 2);
+            if (end < 0) return;
+            consumed = end + 4;
+          }
+          break;
+        }
+        if (buf.length < lineEnd + 2 + size + 2) return;
+        chunks.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        pos = lineEnd + 2 + size + 2;
+      }
+      body = Buffer.concat(chunks);
+    } else {
+      const length = Number(headers['content-length'] || 0);
+      if (buf.length < start + length) return;
+      body = buf.subarray(start, start + length);
+      consumed = start + length;
+    }
+    this.buffer = buf.subarray(consumed);
+    const waiter = this.waiter;
+    this.waiter = null;
+    if ((headers.connection || '').toLowerCase() === 'close') {
+      const socket = this.socket;
+      this.socket = null;
+      if (socket) socket.destroy();
+    } else if (this.socket) {
+      this.socket.unref();
+    }
+    waiter.resolve({ status, headers, body });
+  }
+
+  send(message) {
+    return new Promise((resolve, reject) => {
+      const socket = this.socket || this.connect();
+      this.waiter = { resolve, reject };
+      socket.ref();
+      socket.write(message);
+    });
+  }
+
+  async request(method, reqPath, body, headers) {
+    const payload = body === undefined ? Buffer.alloc(0) : body;
+    let head = `${method} ${reqPath} HTTP/1.1\r\nHost: ${this.host}\r\nContent-Length: ${payload.length}\r\n`;
+    for (const [name, value] of Object.entries(headers || {})) head += `${name}: ${headerSafe(value)}\r\n`;
+    const message = Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), payload]);
+    // A keep-alive connection the server has closed shows up as an error on first use:
+    // reconnect once. The server's state machine rejects a duplicate answer.
+    const fresh = this.socket === null;
+    try {
+      return await this.send(message);
+    } catch (err) {
+      if (fresh) throw err;
+      return await this.send(message);
+    }
   }
 
   async next() {
@@ -177,9 +275,13 @@ class RuntimeClient {
   }
 
   async post(reqPath, body, headers) {
-    const buf = Buffer.from(body, 'utf8');
-    headers['Content-Length'] = String(buf.length);
-    const res = await this.request('POST', reqPath, buf, headers);
+    let res;
+    try {
+      res = await this.request('POST', reqPath, Buffer.from(body, 'utf8'), headers);
+    } catch (err) {
+      process.stderr.write(`runtime api post to ${reqPath} failed: ${err && err.message}\n`);
+      return;
+    }
     if (res.status >= 500) {
       // "Container error. Non-recoverable state. Runtime should exit promptly."
       process.stderr.write(`runtime api answered ${res.status} on ${reqPath}: ${res.body}\n`);
@@ -451,4 +553,9 @@ async function main() {
   }
 }
 
-main();
+if (require.main === module) {
+  main();
+} else {
+  // Loaded by the unit tests (bootstrap.test.js).
+  module.exports = { RuntimeClient, headerSafe, toRapidResponse, loadHandler };
+}

@@ -15,11 +15,11 @@ requestId "" and the Runtime.* types ImportModuleError, HandlerNotFound,
 UserCodeSyntaxError, MalformedHandlerName.
 """
 
-import http.client
 import importlib
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
@@ -53,40 +53,136 @@ class FaultException(Exception):
 # ---------------------------------------------------------------------------------------
 
 
+class ConnectionLost(Exception):
+    """The connection failed before a complete answer arrived."""
+
+
+class Answer:
+    __slots__ = ["status", "headers", "body"]
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-case names
+        self.body = body
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+
+def header_safe(value):
+    """Header values must stay on one line of printable ASCII."""
+    return "".join(c if " " <= c <= "~" else "?" for c in str(value))
+
+
 class RuntimeClient:
+    """A minimal HTTP/1.1 client over one keep-alive TCP connection.
+
+    http.client parses every answer's headers with the email package, which costs more than
+    the whole Runtime API round trip; the Runtime API's answers are simple enough to read
+    directly. No timeout: /next is a long poll.
+    """
+
     def __init__(self, address):
         host, _, port = address.rpartition(":")
         self.host = host or "127.0.0.1"
         self.port = int(port)
-        self.conn = None
+        self.sock = None
+        self.rfile = None
 
-    def _request(self, method, path, body=None, headers=None):
-        # A keep-alive connection the server closed (e.g. after refusing a body) shows up as
-        # an error on first use: reconnect once. Posts are not replayed after a failure
-        # mid-send, since the server may already have taken the answer.
-        for attempt in (0, 1):
-            fresh = self.conn is None
-            if fresh:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=None)
+    def _connect(self):
+        sock = socket.create_connection((self.host, self.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
+
+    def _close(self):
+        if self.sock is not None:
             try:
-                self.conn.request(method, path, body=body, headers=headers or {})
-                resp = self.conn.getresponse()
-                data = resp.read()
-                if resp.will_close:
-                    self.conn.close()
-                    self.conn = None
-                return resp.status, resp, data
-            except (http.client.HTTPException, OSError):
-                self.conn.close()
-                self.conn = None
-                if fresh or attempt == 1 or method != "GET":
+                self.rfile.close()
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+        self.rfile = None
+
+    def _request(self, method, path, body=b"", headers=None):
+        # A keep-alive connection the server has closed shows up as an error on first use:
+        # reconnect once. The state machine on the other side rejects a duplicate answer,
+        # so replaying a post whose fate is unknown cannot deliver it twice.
+        head = "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n" % (
+            method,
+            path,
+            self.host,
+            len(body),
+        )
+        for name, value in (headers or {}).items():
+            head += "%s: %s\r\n" % (name, header_safe(value))
+        message = (head + "\r\n").encode("latin-1") + body
+        for attempt in (0, 1):
+            fresh = self.sock is None
+            if fresh:
+                self._connect()
+            try:
+                self.sock.sendall(message)
+                return self._read_answer()
+            except (ConnectionLost, OSError):
+                self._close()
+                if fresh or attempt == 1:
                     raise
 
+    def _read_answer(self):
+        line = self.rfile.readline()
+        if not line:
+            raise ConnectionLost("connection closed")
+        parts = line.split(None, 2)
+        if len(parts) < 2:
+            raise ConnectionLost("bad status line %r" % line)
+        status = int(parts[1])
+        headers = {}
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                raise ConnectionLost("connection closed in headers")
+            if line in (b"\r\n", b"\n"):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = self._read_chunked()
+        elif "content-length" in headers:
+            body = self._read_exact(int(headers["content-length"]))
+        else:
+            body = self.rfile.read()
+            self._close()
+        if headers.get("connection", "").lower() == "close":
+            self._close()
+        return Answer(status, headers, body)
+
+    def _read_exact(self, n):
+        body = self.rfile.read(n)
+        if len(body) != n:
+            raise ConnectionLost("connection closed in body")
+        return body
+
+    def _read_chunked(self):
+        chunks = []
+        while True:
+            size_line = self.rfile.readline()
+            if not size_line:
+                raise ConnectionLost("connection closed in chunked body")
+            size = int(size_line.split(b";")[0].strip(), 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            chunks.append(self._read_exact(size))
+            self.rfile.readline()
+
     def next(self):
-        status, resp, body = self._request("GET", RUNTIME_PREFIX + "/invocation/next")
-        if status != 200:
-            raise RuntimeError("/next failed with status %d: %r" % (status, body))
-        return resp, body
+        answer = self._request("GET", RUNTIME_PREFIX + "/invocation/next")
+        if answer.status != 200:
+            raise RuntimeError("/next failed with status %d: %r" % (answer.status, answer.body))
+        return answer
 
     def post_response(self, request_id, payload):
         path = "%s/invocation/%s/response" % (RUNTIME_PREFIX, request_id)
@@ -105,16 +201,16 @@ class RuntimeClient:
 
     def _post(self, path, body, headers):
         try:
-            status, _resp, data = self._request("POST", path, body=body, headers=headers)
-        except (http.client.HTTPException, OSError) as e:
+            answer = self._request("POST", path, body=body, headers=headers)
+        except (ConnectionLost, OSError) as e:
             sys.stderr.write("runtime api post to %s failed: %s\n" % (path, e))
             return
-        if status >= 500:
+        if answer.status >= 500:
             # "Container error. Non-recoverable state. Runtime should exit promptly."
-            sys.stderr.write("runtime api answered %d on %s: %r\n" % (status, path, data))
+            sys.stderr.write("runtime api answered %d on %s: %r\n" % (answer.status, path, answer.body))
             os._exit(1)
-        if status != 202:
-            sys.stderr.write("runtime api answered %d on %s: %r\n" % (status, path, data))
+        if answer.status != 202:
+            sys.stderr.write("runtime api answered %d on %s: %r\n" % (answer.status, path, answer.body))
 
 
 def to_json(obj):
@@ -388,22 +484,22 @@ def set_trace_id(trace_id):
         os.environ.pop("_X_AMZN_TRACE_ID", None)
 
 
-def handle_one(client, handler, resp, body):
+def handle_one(client, handler, answer):
     global CURRENT_REQUEST_ID
-    request_id = resp.getheader("Lambda-Runtime-Aws-Request-Id")
+    request_id = answer.header("Lambda-Runtime-Aws-Request-Id")
     CURRENT_REQUEST_ID = request_id
-    set_trace_id(resp.getheader("Lambda-Runtime-Trace-Id"))
+    set_trace_id(answer.header("Lambda-Runtime-Trace-Id"))
     error = None
     try:
         context = LambdaContext(
             request_id,
-            parse_json_header(resp.getheader("Lambda-Runtime-Client-Context"), "Client Context"),
-            parse_json_header(resp.getheader("Lambda-Runtime-Cognito-Identity"), "Cognito Identity"),
-            int(resp.getheader("Lambda-Runtime-Deadline-Ms") or 0),
-            resp.getheader("Lambda-Runtime-Invoked-Function-Arn"),
+            parse_json_header(answer.header("Lambda-Runtime-Client-Context"), "Client Context"),
+            parse_json_header(answer.header("Lambda-Runtime-Cognito-Identity"), "Cognito Identity"),
+            int(answer.header("Lambda-Runtime-Deadline-Ms") or 0),
+            answer.header("Lambda-Runtime-Invoked-Function-Arn"),
         )
         try:
-            event = json.loads(body.decode("utf-8")) if body else None
+            event = json.loads(answer.body.decode("utf-8")) if answer.body else None
         except ValueError as e:
             raise FaultException(FaultException.UNMARSHAL_ERROR, "Unable to unmarshal input: %s" % e)
         result = handler(event, context)
@@ -453,8 +549,7 @@ def main():
         client.post_init_error(error, "Runtime.Unknown")
         sys.exit(1)
     while True:
-        resp, body = client.next()
-        handle_one(client, handler, resp, body)
+        handle_one(client, handler, client.next())
 
 
 if __name__ == "__main__":

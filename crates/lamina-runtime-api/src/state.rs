@@ -196,10 +196,10 @@ impl Core {
             ticket
         };
         self.next_ready.notify_one();
-        let guard = Unqueue { core: self, ticket };
-        let answer = rx.await;
-        std::mem::forget(guard);
-        answer.map_err(|_| InvokeError::Closed)
+        // If this future is dropped before `/next` took the invocation, the guard withdraws
+        // it; once taken, the guard finds nothing to remove.
+        let _unqueue = Unqueue { core: self, ticket };
+        rx.await.map_err(|_| InvokeError::Closed)
     }
 
     /// Waits until init is done, failed, or `deadline` passes.

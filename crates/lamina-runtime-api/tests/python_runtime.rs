@@ -59,7 +59,7 @@ async fn handler_sees_event_context_and_trace_id() {
         "Root=1-00000000-000000000000000000000002;Sampled=0"
     );
     let remaining = got["remaining_ms"].as_i64().unwrap();
-    assert!((3500..=5000).contains(&remaining), "remaining {remaining}");
+    assert!((2000..=5000).contains(&remaining), "remaining {remaining}");
 
     let out = sb.output_containing("handling ada\n");
     assert!(out.contains("app module imported\n"), "{out}");

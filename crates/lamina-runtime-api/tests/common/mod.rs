@@ -62,6 +62,7 @@ impl Sandbox {
             )
             .env("AWS_REGION", "us-east-1")
             .env("TZ", "UTC")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
