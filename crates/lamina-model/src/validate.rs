@@ -191,8 +191,11 @@ pub fn description(text: &str) -> LambdaResult<()> {
 /// Environment variables: valid names, no reserved keys, at most 4 KB as Lambda measures it.
 pub fn environment(vars: &BTreeMap<String, String>) -> LambdaResult<()> {
     for key in vars.keys() {
+        // `[a-zA-Z]([a-zA-Z0-9_])+`: a letter, then at least one more character, so a
+        // one-letter name is refused as Lambda refuses it.
         let mut chars = key.chars();
-        let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        let ok = key.len() >= 2
+            && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ok {
             return Err(LambdaError::constraint(
@@ -286,15 +289,15 @@ mod tests {
     #[test]
     fn environment_limit_is_measured_as_json() {
         let mut vars = BTreeMap::new();
-        // {"K":"…"} is 8 bytes of JSON around the value.
-        vars.insert("K".to_string(), "v".repeat(ENVIRONMENT_LIMIT - 8));
+        // {"KK":"…"} is 9 bytes of JSON around the value.
+        vars.insert("KK".to_string(), "v".repeat(ENVIRONMENT_LIMIT - 9));
         assert!(environment(&vars).is_ok());
-        vars.insert("K".into(), "v".repeat(ENVIRONMENT_LIMIT - 7));
+        vars.insert("KK".into(), "v".repeat(ENVIRONMENT_LIMIT - 8));
         let e = environment(&vars).unwrap_err();
         assert_eq!(e.kind.code(), "InvalidParameterValueException");
         assert!(
             e.message
-                .contains("exceeded the 4KB limit. String measured: {\"K\":")
+                .contains("exceeded the 4KB limit. String measured: {\"KK\":")
         );
     }
 
@@ -307,11 +310,14 @@ mod tests {
                 .message
                 .ends_with("Reserved keys used in this request: AWS_REGION")
         );
-        let bad: BTreeMap<_, _> = [("1X".to_string(), "x".to_string())].into();
-        assert_eq!(
-            environment(&bad).unwrap_err().kind.code(),
-            "ValidationException"
-        );
+        for bad_key in ["1X", "_HANDLER", "K", "A-B"] {
+            let bad: BTreeMap<_, _> = [(bad_key.to_string(), "x".to_string())].into();
+            assert_eq!(
+                environment(&bad).unwrap_err().kind.code(),
+                "ValidationException",
+                "{bad_key}"
+            );
+        }
     }
 
     #[test]
