@@ -228,3 +228,14 @@ async fn warm_invokes_reuse_one_keep_alive_connection() {
     println!("node warm round trip: p50 {p50:.0} µs, p99 {p99:.0} µs");
     assert_eq!(sb.api.connections_accepted(), 1);
 }
+
+/// Warm round trips through the Node.js client; run by hand with `--release -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run by hand"]
+async fn bench_node_warm_invoke_round_trip() {
+    let sb = Sandbox::node("callback.nested.deep", "cjs");
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    common::measure_round_trips(&sb, 500).await;
+    let (p50, p99) = common::measure_round_trips(&sb, 5000).await;
+    println!("node client, 5000 warm invokes: p50 {p50:.1} µs, p99 {p99:.1} µs");
+}

@@ -200,3 +200,14 @@ async fn output_is_unbuffered() {
     let out = sb.output_containing("no newline here");
     assert!(out.contains("no newline here"), "{out:?}");
 }
+
+/// Warm round trips through the Python client; run by hand with `--release -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run by hand"]
+async fn bench_python_warm_invoke_round_trip() {
+    let sb = Sandbox::python("sub/nested.handler");
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    common::measure_round_trips(&sb, 500).await;
+    let (p50, p99) = common::measure_round_trips(&sb, 5000).await;
+    println!("python client, 5000 warm invokes: p50 {p50:.1} µs, p99 {p99:.1} µs");
+}

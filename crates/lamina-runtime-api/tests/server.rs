@@ -218,3 +218,33 @@ async fn shutdown_fails_pending_invokes_and_closes_the_port() {
         Err(InvokeError::Closed)
     );
 }
+
+/// A `provided` runtime as Lambda's custom-runtime tutorial writes it: bash and curl (which
+/// sends `Expect: 100-continue` for bodies over 1 KiB).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bash_and_curl_custom_runtime() {
+    let dir = common::fixtures().join("provided");
+    let bootstrap = dir.join("bootstrap");
+    let sb = common::Sandbox::start(bootstrap.to_str().unwrap(), &[], "unused", &dir);
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    let started = Instant::now();
+    let got = common::response_json(
+        sb.invoke(common::invocation("sh-1", r#""hello""#, 30))
+            .await,
+    );
+    assert_eq!(got["upper"], "HELLO");
+    assert_eq!(got["padding"].as_str().unwrap().len(), 4096);
+    // No one-second stall waiting for `100 Continue`.
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    let (error_type, body) =
+        common::error_json(sb.invoke(common::invocation("sh-2", r#""fail""#, 30)).await);
+    assert_eq!(error_type, "Function.BashFailure");
+    assert_eq!(
+        body,
+        serde_json::json!({"errorMessage": "asked to fail", "errorType": "BashFailure"})
+    );
+}
