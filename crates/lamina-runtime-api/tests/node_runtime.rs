@@ -239,3 +239,24 @@ async fn bench_node_warm_invoke_round_trip() {
     let (p50, p99) = common::measure_round_trips(&sb, 5000).await;
     println!("node client, 5000 warm invokes: p50 {p50:.1} µs, p99 {p99:.1} µs");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uncaught_exception_fails_the_invoke_and_exits_129() {
+    let mut sb = Sandbox::node("callback.crashes", "cjs");
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    let (_, body) = error_json(sb.invoke(invocation("req-crash", "{}", 30)).await);
+    assert_eq!(body["errorType"], "Error");
+    assert_eq!(body["errorMessage"], "async boom");
+    assert_eq!(sb.wait_exit().code(), Some(129));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unhandled_rejection_fails_the_invoke_and_exits_128() {
+    let mut sb = Sandbox::node("callback.rejects", "cjs");
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    let (error_type, body) = error_json(sb.invoke(invocation("req-reject", "{}", 30)).await);
+    assert_eq!(error_type, "Runtime.UnhandledPromiseRejection");
+    assert_eq!(body["errorType"], "Runtime.UnhandledPromiseRejection");
+    assert_eq!(body["errorMessage"], "Error: nope");
+    assert_eq!(sb.wait_exit().code(), Some(128));
+}

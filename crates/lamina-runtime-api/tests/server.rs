@@ -248,3 +248,51 @@ async fn bash_and_curl_custom_runtime() {
         serde_json::json!({"errorMessage": "asked to fail", "errorType": "BashFailure"})
     );
 }
+
+/// A runtime that hangs up during its long poll must not swallow the next invocation: the
+/// abandoned `/next` is dropped with its connection, and the invocation goes to a live one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_long_poll_does_not_take_the_invocation() {
+    let api = std::sync::Arc::new(serve());
+    {
+        let mut dead = TcpStream::connect(api.local_addr()).unwrap();
+        dead.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        assert_eq!(
+            api.wait_init(Instant::now() + Duration::from_secs(10))
+                .await,
+            InitOutcome::Ready
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let live = {
+        let api = api.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = Conn::open(&api);
+            let a = c.send("GET", NEXT, &[], b"");
+            let id = a
+                .header("lambda-runtime-aws-request-id")
+                .unwrap()
+                .to_owned();
+            let a = c.send(
+                "POST",
+                &format!("/2018-06-01/runtime/invocation/{id}/response"),
+                &[],
+                b"1",
+            );
+            assert_eq!(a.status, 202);
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(5),
+        api.invoke(common::invocation("after-hangup", "{}", 30)),
+    )
+    .await
+    .expect("the invocation went to the dead connection");
+    assert_eq!(
+        outcome,
+        Ok(InvokeOutcome::Response(bytes::Bytes::from_static(b"1")))
+    );
+    live.await.unwrap();
+}
