@@ -192,22 +192,53 @@ impl Cgroup {
         }
     }
 
-    /// Creates the sandbox's cgroup(s) and writes its limits.
+    /// Creates the sandbox's cgroup(s), without limits yet (see [`Cgroup::set_limits`]).
     pub(crate) fn create(
         k: &dyn Kernel,
         layout: &CgroupLayout,
         id: &str,
-        limits: Limits,
     ) -> Result<Cgroup, SandboxError> {
         let cg = Cgroup {
             layout: layout.clone(),
             id: id.to_string(),
         };
+        if let CgroupLayout::V2 { parent } = layout {
+            if !k.exists(parent) {
+                mkdir(k, parent)?;
+            }
+            let control = parent.join("cgroup.subtree_control");
+            let enabled = k.read_to_string(&control).unwrap_or_default();
+            if !(enabled.contains("memory") && enabled.contains("pids")) {
+                write(k, control.clone(), "+memory +pids").map_err(|e| {
+                    SandboxError::NoCgroups(format!(
+                        "cannot delegate memory and pids to {}: {e}; set the cgroup parent \
+                         to a delegated cgroup with no processes of its own",
+                        parent.display()
+                    ))
+                })?;
+                // CPU weight is a nicety; a host that does not delegate cpu still works.
+                let _ = k.write_file(&control, b"+cpu");
+            }
+        }
+        for dir in cg.dirs() {
+            if k.exists(&dir) {
+                return Err(SandboxError::InvalidSpec(format!(
+                    "cgroup {} already exists (sandbox id {id} in use?)",
+                    dir.display()
+                )));
+            }
+            mkdir(k, &dir)?;
+        }
+        Ok(cg)
+    }
+
+    /// Writes the limits (before the runtime starts; the init alone uses next to nothing).
+    pub(crate) fn set_limits(&self, k: &dyn Kernel, limits: Limits) -> Result<(), SandboxError> {
+        let id = &self.id;
         let bytes = limits.memory_mb * 1024 * 1024;
-        match layout {
+        match &self.layout {
             CgroupLayout::V1 { memory, pids, cpu } => {
                 let mem = memory.join(id);
-                mkdir(k, &mem)?;
                 // The plain limit first: the kernel refuses a memsw limit below it.
                 write(k, mem.join("memory.limit_in_bytes"), &bytes.to_string())?;
                 let memsw = mem.join("memory.memsw.limit_in_bytes");
@@ -216,34 +247,15 @@ impl Cgroup {
                     write(k, memsw, &bytes.to_string())?;
                 }
                 let p = pids.join(id);
-                mkdir(k, &p)?;
                 write(k, p.join("pids.max"), &limits.pids_max.to_string())?;
                 if let Some(cpu) = cpu {
                     let c = cpu.join(id);
-                    mkdir(k, &c)?;
                     let shares = (limits.memory_mb * 1024 / MB_PER_VCPU).max(2);
                     write(k, c.join("cpu.shares"), &shares.to_string())?;
                 }
             }
             CgroupLayout::V2 { parent } => {
-                if !k.exists(parent) {
-                    mkdir(k, parent)?;
-                }
-                let control = parent.join("cgroup.subtree_control");
-                let enabled = k.read_to_string(&control).unwrap_or_default();
-                if !(enabled.contains("memory") && enabled.contains("pids")) {
-                    write(k, control.clone(), "+memory +pids").map_err(|e| {
-                        SandboxError::NoCgroups(format!(
-                            "cannot delegate memory and pids to {}: {e}; set the cgroup parent \
-                             to a delegated cgroup with no processes of its own",
-                            parent.display()
-                        ))
-                    })?;
-                    // CPU weight is a nicety; a host that does not delegate cpu still works.
-                    let _ = k.write_file(&control, b"+cpu");
-                }
                 let dir = parent.join(id);
-                mkdir(k, &dir)?;
                 write(k, dir.join("memory.max"), &bytes.to_string())?;
                 let swap = dir.join("memory.swap.max");
                 if k.exists(&swap) {
@@ -257,7 +269,7 @@ impl Cgroup {
                 }
             }
         }
-        Ok(cg)
+        Ok(())
     }
 
     /// The sandbox's directories, one per hierarchy.

@@ -17,6 +17,12 @@ const V1_MOUNTINFO: &str = "\
 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 ";
 
+fn create_limited(k: &FakeKernel, layout: &CgroupLayout, id: &str, limits: Limits) -> Cgroup {
+    let cg = Cgroup::create(k, layout, id).unwrap();
+    cg.set_limits(k, limits).unwrap();
+    cg
+}
+
 fn v1_layout() -> CgroupLayout {
     CgroupLayout::V1 {
         memory: "/sys/fs/cgroup/memory/process_api/641a/lamina".into(),
@@ -76,7 +82,7 @@ fn v1_plan_sets_memory_without_swap_pids_and_cpu_shares() {
         memory_mb: 128,
         pids_max: 1024,
     };
-    let cg = Cgroup::create(&k, &v1_layout(), "sb1", limits).unwrap();
+    let cg = create_limited(&k, &v1_layout(), "sb1", limits);
     let mem = "/sys/fs/cgroup/memory/process_api/641a/lamina/sb1";
     assert_eq!(
         k.writes(),
@@ -128,7 +134,7 @@ fn v1_without_swap_accounting_skips_memsw() {
         pids: "/p/lamina".into(),
         cpu: None,
     };
-    Cgroup::create(
+    create_limited(
         &k,
         &layout,
         "sb",
@@ -136,8 +142,7 @@ fn v1_without_swap_accounting_skips_memsw() {
             memory_mb: 1,
             pids_max: 5,
         },
-    )
-    .unwrap();
+    );
     assert_eq!(
         k.writes(),
         vec![
@@ -158,7 +163,7 @@ fn v2_plan_delegates_controllers_and_writes_max_files() {
         "max",
     );
     k.add_file("/sys/fs/cgroup/lamina.slice/lamina/sb2/cpu.weight", "100");
-    let cg = Cgroup::create(
+    let cg = create_limited(
         &k,
         &v2_layout(),
         "sb2",
@@ -166,8 +171,7 @@ fn v2_plan_delegates_controllers_and_writes_max_files() {
             memory_mb: 1769,
             pids_max: 64,
         },
-    )
-    .unwrap();
+    );
     let d = "/sys/fs/cgroup/lamina.slice/lamina";
     let w = k.writes();
     assert_eq!(
@@ -188,16 +192,7 @@ fn v2_plan_delegates_controllers_and_writes_max_files() {
 fn v2_refusing_delegation_says_what_to_do() {
     let k = FakeKernel::default();
     k.fail_writes_to("/sys/fs/cgroup/lamina.slice/lamina/cgroup.subtree_control");
-    let err = Cgroup::create(
-        &k,
-        &v2_layout(),
-        "sb",
-        Limits {
-            memory_mb: 128,
-            pids_max: 8,
-        },
-    )
-    .unwrap_err();
+    let err = Cgroup::create(&k, &v2_layout(), "sb").unwrap_err();
     assert!(err.to_string().contains("set the cgroup parent"), "{err}");
 }
 

@@ -1,6 +1,7 @@
 //! The sandbox init: the code that runs as pid 1 inside a new sandbox, after the engine's
-//! `clone3` + `execve` (see `spawn.rs`). It reads its [`InitSpec`] from fd 3, joins the network
-//! namespace on fd 5 if any, sets the hostname, applies the mount plan, pivots into the new
+//! `clone3` + `execve` (see `spawn.rs`). It reads its [`InitSpec`] from the socket on fd 3,
+//! with the log pipes (made its stdout and stderr) and the network namespace (joined) passed
+//! alongside as SCM_RIGHTS, sets the hostname, applies the mount plan, pivots into the new
 //! root, then forks the runtime as pid 2 and becomes a tiny init: it reaps every zombie,
 //! forwards signals to the runtime, and when the runtime exits it reports the raw wait status on
 //! the status pipe (fd 4) and exits, which makes the kernel kill whatever is left in the PID
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kernel::{Kernel, RealKernel};
 use crate::mount_plan::{self, MountOp};
-use crate::spawn::{FD_NETNS, FD_SPEC, FD_STATUS};
+use crate::spawn::{FD_SPEC, FD_STATUS};
 
 /// Everything the init needs, sent as JSON on fd 3.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -101,28 +102,36 @@ fn run(status: &mut File) -> Result<i32, String> {
     // Nothing but our own fds may reach the sandbox.
     // SAFETY: close_range on numbers above our known fds.
     unsafe {
-        libc::close_range((FD_NETNS + 1) as u32, u32::MAX, 0);
+        libc::close_range((FD_STATUS + 1) as u32, u32::MAX, 0);
     }
     reset_signals();
 
-    // SAFETY: fd 3 is the spec pipe placed by the spawner, owned by nobody else here.
-    let mut spec_file = unsafe { File::from_raw_fd(FD_SPEC) };
-    let mut raw = Vec::new();
-    spec_file
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("read spec: {e}"))?;
-    drop(spec_file);
+    let (raw, mut fds) = receive_spec()?;
     let spec: InitSpec = serde_json::from_slice(&raw).map_err(|e| format!("parse spec: {e}"))?;
-
-    if spec.join_netns {
-        // SAFETY: fd 5 is the namespace fd placed by the spawner.
-        let ns = unsafe { OwnedFd::from_raw_fd(FD_NETNS) };
+    // stdout, stderr, the detached /tmp mount, and the network namespace when isolated.
+    let expected = if spec.join_netns { 4 } else { 3 };
+    if fds.len() != expected {
+        return Err(format!(
+            "expected {expected} fds with the spec, got {}",
+            fds.len()
+        ));
+    }
+    let netns = if spec.join_netns { fds.pop() } else { None };
+    let tmp = fds.pop();
+    if let [out, err] = fds.as_slice() {
+        nix::unistd::dup2_stdout(out).map_err(|e| format!("dup2 stdout: {e}"))?;
+        nix::unistd::dup2_stderr(err).map_err(|e| format!("dup2 stderr: {e}"))?;
+    }
+    drop(fds);
+    if let Some(ns) = netns {
         nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)
             .map_err(|e| format!("setns net: {e}"))?;
     }
     nix::unistd::sethostname(&spec.hostname).map_err(|e| format!("sethostname: {e}"))?;
     let k = RealKernel;
-    mount_plan::apply(&k, &spec.mounts).map_err(|e| e.to_string())?;
+    mount_plan::apply(&k, &spec.mounts, tmp.as_ref().map(std::os::fd::AsFd::as_fd))
+        .map_err(|e| e.to_string())?;
+    drop(tmp);
     k.pivot_root(&spec.root)
         .map_err(|e| format!("pivot_root {}: {e}", spec.root.display()))?;
 
@@ -148,6 +157,39 @@ fn run(status: &mut File) -> Result<i32, String> {
             Ok(supervise(child.as_raw(), status))
         }
     }
+}
+
+/// Reads the spec from fd 3 to end of file, with the fds that came with its first bytes.
+fn receive_spec() -> Result<(Vec<u8>, Vec<OwnedFd>), String> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 4]);
+    let (n, fds) = {
+        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+        let msg = nix::sys::socket::recvmsg::<()>(
+            FD_SPEC,
+            &mut iov,
+            Some(&mut cmsg),
+            nix::sys::socket::MsgFlags::MSG_CMSG_CLOEXEC,
+        )
+        .map_err(|e| format!("receive spec: {e}"))?;
+        let mut fds = Vec::new();
+        for c in msg.cmsgs().map_err(|e| format!("receive spec: {e}"))? {
+            if let nix::sys::socket::ControlMessageOwned::ScmRights(raw) = c {
+                // SAFETY: the kernel just installed these fds in this process for us.
+                fds.extend(
+                    raw.into_iter()
+                        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+                );
+            }
+        }
+        (msg.bytes, fds)
+    };
+    buf.truncate(n);
+    // SAFETY: fd 3 is the spec socket placed by the spawner, owned by nobody else here.
+    let mut rest = unsafe { File::from_raw_fd(FD_SPEC) };
+    rest.read_to_end(&mut buf)
+        .map_err(|e| format!("read spec: {e}"))?;
+    Ok((buf, fds))
 }
 
 /// C strings for the runtime's exec, built before the fork.

@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::io::{self, Write};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
@@ -55,6 +56,8 @@ pub trait Kernel {
     fn list_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>>;
     /// `kill(2)`: sends `signal` to the host pid `pid`.
     fn signal(&self, pid: i32, signal: i32) -> io::Result<()>;
+    /// `move_mount(2)`: attaches the detached mount `tree` (from `open_tree`) at `target`.
+    fn move_mount(&self, tree: BorrowedFd<'_>, target: &Path) -> io::Result<()>;
 }
 
 /// The real system calls.
@@ -156,6 +159,28 @@ impl Kernel for RealKernel {
             .collect()
     }
 
+    fn move_mount(&self, tree: BorrowedFd<'_>, target: &Path) -> io::Result<()> {
+        let target = std::ffi::CString::new(target.as_os_str().as_encoded_bytes())
+            .map_err(|_| io::Error::from_raw_os_error(nix::libc::EINVAL))?;
+        // SAFETY: move_mount with a valid fd, an empty C string for its path (with
+        // MOVE_MOUNT_F_EMPTY_PATH) and a NUL-terminated target path that outlives the call.
+        let rc = unsafe {
+            nix::libc::syscall(
+                nix::libc::SYS_move_mount,
+                tree.as_raw_fd(),
+                c"".as_ptr(),
+                nix::libc::AT_FDCWD,
+                target.as_ptr(),
+                nix::libc::MOVE_MOUNT_F_EMPTY_PATH,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
     fn signal(&self, pid: i32, signal: i32) -> io::Result<()> {
         // SAFETY: kill(2) takes two integers and touches no memory of ours.
         let rc = unsafe { nix::libc::kill(pid, signal) };
@@ -165,4 +190,25 @@ impl Kernel for RealKernel {
             Err(io::Error::last_os_error())
         }
     }
+}
+
+/// `open_tree(path, OPEN_TREE_CLONE)`: a detached copy of the mount at `path`, which another
+/// mount namespace can attach with [`Kernel::move_mount`].
+pub(crate) fn open_tree_clone(path: &Path) -> io::Result<OwnedFd> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| io::Error::from_raw_os_error(nix::libc::EINVAL))?;
+    // SAFETY: open_tree with a NUL-terminated path that outlives the call; it returns a new fd.
+    let fd = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_open_tree,
+            nix::libc::AT_FDCWD,
+            c.as_ptr(),
+            nix::libc::OPEN_TREE_CLONE | nix::libc::O_CLOEXEC as nix::libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }

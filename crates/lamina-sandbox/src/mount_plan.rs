@@ -5,8 +5,10 @@
 //! unit-tested with the fake kernel.
 //!
 //! It does not own pivot_root (the init does that after applying the plan) nor the per-sandbox
-//! `/tmp` tmpfs, which lives in the host mount namespace so that it outlives a runtime restart.
+//! `/tmp` tmpfs, which lives in the host mount namespace so that it outlives a runtime restart
+//! and is handed to the init as a detached mount.
 
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 
 use nix::mount::MsFlags;
@@ -90,6 +92,10 @@ pub(crate) enum MountOp {
     Symlink { target: PathBuf, link: PathBuf },
     /// An empty file, used as a mount point.
     Touch { path: PathBuf },
+    /// Attach the per-sandbox /tmp, which the engine mounted on the host and passes in as a
+    /// detached mount (`open_tree`): a mount made on the host after the init's mount namespace
+    /// was copied would not be visible to it by path.
+    AttachTmp { target: PathBuf },
     /// Remount an existing mount read-only with `flags` (used once the tree under it is built).
     RemountReadOnly { target: PathBuf, flags: Flags },
 }
@@ -106,8 +112,6 @@ pub(crate) struct PlanInput<'a> {
     pub task_dir: &'a Path,
     pub layer_dirs: &'a [PathBuf],
     pub runtime_dir: Option<&'a Path>,
-    /// The per-sandbox tmpfs already mounted on the host.
-    pub tmp_dir: &'a Path,
     /// A directory holding empty mount points for directory images (see [`skeleton_entries`]).
     pub skeleton: &'a Path,
 }
@@ -252,11 +256,7 @@ pub(crate) fn plan(k: &dyn Kernel, input: &PlanInput<'_>) -> Result<Vec<MountOp>
             flags: Flags::RO,
         });
     }
-    ops.push(MountOp::Bind {
-        source: input.tmp_dir.into(),
-        target: r("tmp"),
-        flags: Flags::RW,
-    });
+    ops.push(MountOp::AttachTmp { target: r("tmp") });
 
     ops.extend(dev_ops(&r("dev")));
     ops.push(MountOp::Proc { target: r("proc") });
@@ -326,17 +326,37 @@ fn dev_ops(dev: &Path) -> Vec<MountOp> {
     ops
 }
 
-/// Applies a plan, stopping at the first failure with a message naming the step.
-pub(crate) fn apply(k: &dyn Kernel, ops: &[MountOp]) -> Result<(), SandboxError> {
+/// Applies a plan, stopping at the first failure with a message naming the step. `tmp` is
+/// the detached /tmp mount for [`MountOp::AttachTmp`].
+pub(crate) fn apply(
+    k: &dyn Kernel,
+    ops: &[MountOp],
+    tmp: Option<BorrowedFd<'_>>,
+) -> Result<(), SandboxError> {
     for op in ops {
-        apply_one(k, op)?;
+        apply_one(k, op, tmp)?;
     }
     Ok(())
 }
 
-fn apply_one(k: &dyn Kernel, op: &MountOp) -> Result<(), SandboxError> {
+fn apply_one(
+    k: &dyn Kernel,
+    op: &MountOp,
+    tmp: Option<BorrowedFd<'_>>,
+) -> Result<(), SandboxError> {
     let none: Option<&Path> = None;
     match op {
+        MountOp::AttachTmp { target } => {
+            let tree = tmp.ok_or_else(|| {
+                SandboxError::io(
+                    "attach /tmp",
+                    target,
+                    std::io::Error::other("no /tmp mount was passed"),
+                )
+            })?;
+            k.move_mount(tree, target)
+                .map_err(|e| SandboxError::io("attach /tmp", target, e))
+        }
         MountOp::MakePrivate => k
             .mount(
                 none,

@@ -26,7 +26,6 @@ fn input<'a>(image: &'a ImageRoot, layers: &'a [PathBuf]) -> PlanInput<'a> {
         task_dir: Path::new("/data/code/fn1"),
         layer_dirs: layers,
         runtime_dir: Some(Path::new("/data/runtimes/python3.12")),
-        tmp_dir: Path::new("/run/l/sb/tmp"),
         skeleton: Path::new("/run/l/skeleton"),
     }
 }
@@ -96,7 +95,9 @@ fn host_image_keeps_usrmerge_symlinks_and_binds_usr_read_only() {
         "/run/l/sb/root/var/runtime",
         Flags::RO
     )));
-    assert!(ops.contains(&bind("/run/l/sb/tmp", "/run/l/sb/root/tmp", Flags::RW)));
+    assert!(ops.contains(&MountOp::AttachTmp {
+        target: "/run/l/sb/root/tmp".into()
+    }));
     assert!(ops.contains(&MountOp::Proc {
         target: "/run/l/sb/root/proc".into()
     }));
@@ -168,7 +169,7 @@ fn one_layer_is_a_bind_and_several_are_an_overlay_with_the_last_on_top() {
 
     // Applied, the lowerdir option lists the last layer first and the mount is read-only.
     let fake = FakeKernel::default();
-    apply(&fake, &[overlay]).unwrap();
+    apply(&fake, &[overlay], None).unwrap();
     assert_eq!(
         fake.calls(),
         vec![Call::Mount {
@@ -191,6 +192,7 @@ fn a_bind_is_a_bind_then_a_remount_with_its_flags() {
             bind("/run/tmp", "/r/tmp", Flags::RW),
             bind("/dev/null", "/r/dev/null", Flags::DEVICE),
         ],
+        None,
     )
     .unwrap();
     let mount = |source: Option<&str>, target: &str, flags: MsFlags| Call::Mount {
@@ -354,6 +356,9 @@ fn apply_stops_at_the_first_failure_and_names_it() {
         fn signal(&self, _: i32, _: i32) -> std::io::Result<()> {
             Ok(())
         }
+        fn move_mount(&self, _: std::os::fd::BorrowedFd<'_>, _: &Path) -> std::io::Result<()> {
+            Ok(())
+        }
     }
     let err = apply(
         &Failing,
@@ -361,10 +366,27 @@ fn apply_stops_at_the_first_failure_and_names_it() {
             MountOp::Mkdir { path: "/x".into() },
             bind("/data/code", "/r/var/task", Flags::RO),
         ],
+        None,
     )
     .unwrap_err();
     assert!(
         err.to_string().starts_with("bind mount /data/code: "),
         "{err}"
     );
+}
+
+#[test]
+fn tmp_is_attached_from_the_passed_mount_and_required() {
+    let fake = FakeKernel::default();
+    let op = MountOp::AttachTmp {
+        target: "/r/tmp".into(),
+    };
+    let err = apply(&fake, std::slice::from_ref(&op), None).unwrap_err();
+    assert!(
+        err.to_string().contains("no /tmp mount was passed"),
+        "{err}"
+    );
+    let devnull = std::fs::File::open("/dev/null").unwrap();
+    apply(&fake, &[op], Some(std::os::fd::AsFd::as_fd(&devnull))).unwrap();
+    assert_eq!(fake.calls(), vec![Call::MoveMount("/r/tmp".into())]);
 }

@@ -22,7 +22,8 @@ use crate::init::InitSpec;
 use crate::kernel::{Kernel, RealKernel};
 use crate::mount_plan::{self, PlanInput};
 use crate::netns::Network;
-use crate::spawn::{self, InitFds, StatusReader};
+use crate::prepared::PreparedInit;
+use crate::spawn::{self, StatusReader};
 use crate::spec::{self, SandboxConfig, SandboxSpec};
 
 /// How long the init may take to build the sandbox and exec the runtime.
@@ -73,9 +74,23 @@ impl AsRawFd for PidFdRef {
 
 impl Sandbox {
     /// Builds the sandbox and starts its runtime; returns once `argv` has been exec'd inside
-    /// (or with [`SandboxError::Exec`] if it could not be). Blocking (a few milliseconds);
-    /// call it from `spawn_blocking` in async code. Needs root.
+    /// (or with [`SandboxError::Exec`] if it could not be). Blocking; call it from
+    /// `spawn_blocking` in async code. Needs root. This clones the init on the spot (about
+    /// 10 ms more on cgroup v1); [`Sandbox::start_prepared`] with a pooled [`PreparedInit`]
+    /// does not.
     pub fn start(spec: SandboxSpec, cfg: &SandboxConfig) -> Result<Sandbox, SandboxError> {
+        spec::validate(&spec)?;
+        let prepared = PreparedInit::new(&spec.id, cfg)?;
+        Sandbox::start_prepared(prepared, spec, cfg)
+    }
+
+    /// Like [`Sandbox::start`], with an init cloned ahead of time. The sandbox keeps the
+    /// prepared init's cgroups (named after its id, which may differ from `spec.id`).
+    pub fn start_prepared(
+        prepared: PreparedInit,
+        spec: SandboxSpec,
+        cfg: &SandboxConfig,
+    ) -> Result<Sandbox, SandboxError> {
         spec::validate(&spec)?;
         let k = RealKernel;
         let dir = cfg.sandboxes_dir().join(&spec.id);
@@ -86,29 +101,35 @@ impl Sandbox {
                 dir.display()
             )));
         }
-        let mkdir = |p: &Path| k.mkdir_all(p).map_err(|e| SandboxError::io("mkdir", p, e));
+        let (cgroup, pending) = prepared.into_parts()?;
         let root = dir.join("root");
         let tmp_dir = dir.join("tmp");
-        mkdir(&root)?;
-        mkdir(&tmp_dir)?;
-        // From here on, dropping `sb` (on any error) undoes what was made.
-        let cgroup_placeholder = Cgroup::placeholder(&cfg.cgroups, &spec.id);
+        // From here on, dropping `sb` (on any error) undoes what was made; until `launch`
+        // takes it over, the waiting init is killed by `pending`'s owner below.
         let mut sb = Sandbox {
             id: spec.id.clone(),
             dir: dir.clone(),
             tmp_dir: tmp_dir.clone(),
             init_exe: cfg.init_exe.clone(),
             init_spec: Vec::new(),
-            cgroup: cgroup_placeholder,
+            cgroup,
             network: spec.network,
             stdout: spec.stdout,
             stderr: spec.stderr,
-            running: None,
+            running: Some(Running {
+                pid: pending.child.pid,
+                pidfd: pending.child.pidfd,
+                status: pending.status,
+            }),
             exit: None,
             oom_baseline: 0,
             torn_down: false,
         };
+        let spec_tx = pending.spec_tx;
 
+        let mkdir = |p: &Path| k.mkdir_all(p).map_err(|e| SandboxError::io("mkdir", p, e));
+        mkdir(&root)?;
+        mkdir(&tmp_dir)?;
         let passwd = dir.join("passwd");
         let group = dir.join("group");
         k.write_file(&passwd, image::passwd_file(spec.uid, spec.gid).as_bytes())
@@ -124,14 +145,11 @@ impl Sandbox {
             Some(&format!("mode=1777,size={}m", spec.tmp_size_mb)),
         )
         .map_err(|e| SandboxError::io("mount tmpfs", &tmp_dir, e))?;
-
         if matches!(spec.image, ImageRoot::Directory { .. }) {
             ensure_skeleton(&k, &cfg.skeleton_dir())?;
         }
-        sb.cgroup = Cgroup::create(
+        sb.cgroup.set_limits(
             &k,
-            &cfg.cgroups,
-            &spec.id,
             Limits {
                 memory_mb: spec.memory_mb,
                 pids_max: spec.pids_max,
@@ -149,7 +167,6 @@ impl Sandbox {
                 task_dir: &spec.task_dir,
                 layer_dirs: &spec.layer_dirs,
                 runtime_dir: spec.runtime_dir.as_deref(),
-                tmp_dir: &tmp_dir,
                 skeleton: &skeleton,
             },
         )?;
@@ -168,48 +185,35 @@ impl Sandbox {
         };
         sb.init_spec = serde_json::to_vec(&init_spec)
             .map_err(|e| SandboxError::InvalidSpec(format!("serialise init spec: {e}")))?;
-        sb.spawn()?;
+        sb.launch(spec_tx)?;
         Ok(sb)
     }
 
-    /// Starts a fresh init + runtime in the existing cgroup, /tmp and network namespace.
-    fn spawn(&mut self) -> Result<(), SandboxError> {
+    /// Sends the spec to the waiting init in `self.running` and waits until it reports the
+    /// runtime exec'd (or failed).
+    fn launch(&mut self, mut spec_tx: spawn::SpecSender) -> Result<(), SandboxError> {
         let k = RealKernel;
-        let flags = nix::fcntl::OFlag::O_CLOEXEC;
-        let (spec_r, spec_w) =
-            nix::unistd::pipe2(flags).map_err(|e| SandboxError::sys("pipe", e))?;
-        let (status_r, status_w) =
-            nix::unistd::pipe2(flags).map_err(|e| SandboxError::sys("pipe", e))?;
-        let netns = match &self.network {
-            Network::Isolated(ns) => Some(ns.as_fd()),
-            Network::Host => None,
-        };
-        let child = spawn::spawn_init(
-            &self.init_exe,
-            InitFds {
-                stdout: self.stdout.as_fd(),
-                stderr: self.stderr.as_fd(),
-                spec: spec_r.as_fd(),
-                status: status_w.as_fd(),
-                netns,
-            },
-        )?;
-        drop(spec_r);
-        drop(status_w);
         self.exit = None;
-        self.running = Some(Running {
-            pid: child.pid,
-            pidfd: child.pidfd,
-            status: StatusReader::new(status_r),
-        });
-        // The init blocks reading its spec until it is in the cgroup, so nothing it forks can
-        // escape the limits.
-        self.cgroup.add_process(&k, child.pid)?;
         self.oom_baseline = self.cgroup.oom_kills(&k);
-        let mut spec_w = std::fs::File::from(spec_w);
-        std::io::Write::write_all(&mut spec_w, &self.init_spec)
-            .map_err(|e| SandboxError::sys("write init spec", e))?;
-        drop(spec_w);
+        // A fresh detached copy of the host-side /tmp mount for each launch: the init attaches
+        // it inside its own mount namespace.
+        let tmp_tree = match crate::kernel::open_tree_clone(&self.tmp_dir) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.kill_and_reap();
+                return Err(SandboxError::io("open_tree", &self.tmp_dir, e));
+            }
+        };
+        let mut fds = vec![self.stdout.as_fd(), self.stderr.as_fd(), tmp_tree.as_fd()];
+        if let Network::Isolated(ns) = &self.network {
+            fds.push(ns.as_fd());
+        }
+        if let Err(e) = spec_tx.send(&self.init_spec, &fds) {
+            self.kill_and_reap();
+            return Err(e);
+        }
+        drop(spec_tx);
+        drop(tmp_tree);
 
         let line = match self.running.as_mut() {
             Some(r) => r.status.next_line(START_TIMEOUT)?,
@@ -263,24 +267,12 @@ impl Sandbox {
     /// whole PID namespace, and every process in the cgroup as a second net. Returns at once;
     /// use [`Sandbox::wait`] to see the end.
     pub fn kill_all(&self) -> Result<(), SandboxError> {
-        if let (Some(r), None) = (&self.running, &self.exit) {
-            // SAFETY: pidfd_send_signal on our own pidfd with no siginfo.
-            let rc = unsafe {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    r.pidfd.as_raw_fd(),
-                    libc::SIGKILL,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                )
-            };
-            if rc != 0 {
-                let e = std::io::Error::last_os_error();
-                // ESRCH: already exited (not yet reaped), which is fine.
-                if e.raw_os_error() != Some(libc::ESRCH) {
-                    return Err(SandboxError::sys("pidfd_send_signal", e));
-                }
-            }
+        if let (Some(r), None) = (&self.running, &self.exit)
+            && let Err(e) = spawn::pidfd_kill(&r.pidfd, libc::SIGKILL)
+            // ESRCH: already exited (not yet reaped), which is fine.
+            && e.raw_os_error() != Some(libc::ESRCH)
+        {
+            return Err(SandboxError::sys("pidfd_send_signal", e));
         }
         self.cgroup.kill(&RealKernel)
     }
@@ -289,22 +281,8 @@ impl Sandbox {
     /// shutdown, as Lambda does before killing).
     pub fn signal(&self, signal: i32) -> Result<(), SandboxError> {
         if let (Some(r), None) = (&self.running, &self.exit) {
-            // SAFETY: pidfd_send_signal on our own pidfd with no siginfo.
-            let rc = unsafe {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    r.pidfd.as_raw_fd(),
-                    signal,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                )
-            };
-            if rc != 0 {
-                return Err(SandboxError::sys(
-                    "pidfd_send_signal",
-                    std::io::Error::last_os_error(),
-                ));
-            }
+            spawn::pidfd_kill(&r.pidfd, signal)
+                .map_err(|e| SandboxError::sys("pidfd_send_signal", e))?;
         }
         Ok(())
     }
@@ -335,7 +313,7 @@ impl Sandbox {
         let Some(r) = self.running.as_mut() else {
             return Ok(None);
         };
-        let Some(init_status) = reap(&r.pidfd, false)? else {
+        let Some(init_status) = spawn::reap(&r.pidfd, false)? else {
             return Ok(None);
         };
         // The runtime's own status, when the init lived to report it, is the one that counts.
@@ -391,7 +369,13 @@ impl Sandbox {
             self.wait().await?;
         }
         self.running = None;
-        self.spawn()
+        let pending = spawn::clone_pending(&self.init_exe, &self.cgroup)?;
+        self.running = Some(Running {
+            pid: pending.child.pid,
+            pidfd: pending.child.pidfd,
+            status: pending.status,
+        });
+        self.launch(pending.spec_tx)
     }
 
     /// Kills everything and removes the sandbox: its processes, `/tmp`, run directory and
@@ -404,7 +388,7 @@ impl Sandbox {
         if self.exit.is_none() {
             let _ = self.kill_all();
             if let Some(r) = &self.running
-                && let Ok(Some(s)) = reap(&r.pidfd, true)
+                && let Ok(Some(s)) = spawn::reap(&r.pidfd, true)
             {
                 self.exit = Some(s);
             }
@@ -444,52 +428,6 @@ impl Drop for Sandbox {
         if let Err(e) = self.teardown() {
             tracing::warn!(sandbox = %self.id, error = %e, "sandbox teardown failed");
         }
-    }
-}
-
-/// waitid(P_PIDFD): the init's own status once it has exited, reaping it.
-fn reap(pidfd: &OwnedFd, block: bool) -> Result<Option<ExitStatus>, SandboxError> {
-    let mut flags = libc::WEXITED;
-    if !block {
-        flags |= libc::WNOHANG;
-    }
-    loop {
-        // SAFETY: a zeroed siginfo for waitid to fill.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: waitid on our own pidfd, writing only into `info`.
-        let rc = unsafe {
-            libc::waitid(
-                libc::P_PIDFD,
-                pidfd.as_raw_fd() as libc::id_t,
-                &mut info,
-                flags,
-            )
-        };
-        if rc != 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(SandboxError::sys("waitid", e));
-        }
-        // SAFETY: waitid filled `info` for a child-state change (or left it zeroed with
-        // WNOHANG when nothing changed, which si_pid == 0 tells).
-        let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
-        if pid == 0 {
-            return Ok(None);
-        }
-        let status = match info.si_code {
-            libc::CLD_EXITED => ExitStatus::Exited(status),
-            libc::CLD_DUMPED => ExitStatus::Signaled {
-                signal: status,
-                core_dumped: true,
-            },
-            _ => ExitStatus::Signaled {
-                signal: status,
-                core_dumped: false,
-            },
-        };
-        return Ok(Some(status));
     }
 }
 

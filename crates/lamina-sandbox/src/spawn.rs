@@ -10,13 +10,17 @@
 //! threaded process demands. The real work (mounts, pivot_root, uid drop) happens after the
 //! exec, in [`crate::init_main`], a fresh single-threaded process where ordinary Rust is safe.
 //!
-//! The init gets: fd 0 `/dev/null`, fds 1 and 2 the log pipes, fd 3 the spec pipe, fd 4 the
-//! status pipe, fd 5 the network namespace (when isolated); an empty environment.
+//! The init gets: fds 0–2 `/dev/null`, fd 3 one end of a Unix socket pair, fd 4 the status
+//! pipe, and an empty environment. It is moved into its cgroups and then blocks on fd 3 until
+//! the engine sends its spec (JSON) together with the log pipes and the network namespace as
+//! SCM_RIGHTS. Splitting clone from launch lets the engine clone inits ahead of time
+//! ([`crate::PreparedInit`]): on cgroup v1 moving a process into a cgroup waits for an RCU
+//! grace period (~10 ms), which must stay off the invoke path.
 
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -29,19 +33,14 @@ use crate::error::SandboxError;
 pub(crate) const FD_SPEC: i32 = 3;
 /// The status pipe's fd number in the init.
 pub(crate) const FD_STATUS: i32 = 4;
-/// The network namespace's fd number in the init (only when isolated).
-pub(crate) const FD_NETNS: i32 = 5;
 
 /// The hidden first argument that tells a binary to run [`crate::init_main`].
 pub const INIT_ARG: &str = "__sandbox-init";
 
-/// The fds handed to the init.
+/// The fds handed to the init at clone time.
 pub(crate) struct InitFds<'a> {
-    pub stdout: BorrowedFd<'a>,
-    pub stderr: BorrowedFd<'a>,
     pub spec: BorrowedFd<'a>,
     pub status: BorrowedFd<'a>,
-    pub netns: Option<BorrowedFd<'a>>,
 }
 
 /// A started init: its host pid and a pidfd (for race-free signalling and waiting).
@@ -72,17 +71,15 @@ pub(crate) fn spawn_init(exe: &Path, fds: InitFds<'_>) -> Result<Child, SandboxE
     let devnull = File::open("/dev/null").map_err(|e| SandboxError::io("open", "/dev/null", e))?;
     // Every source is first copied above 10 so that no dup2 below can clobber another source,
     // and so that a source already at its target number still loses CLOEXEC through dup2.
-    let mut held: Vec<(OwnedFd, i32)> = vec![
-        (dup_high(std::os::fd::AsFd::as_fd(&devnull))?, 0),
-        (dup_high(fds.stdout)?, 1),
-        (dup_high(fds.stderr)?, 2),
+    let null = std::os::fd::AsFd::as_fd(&devnull);
+    let held: Vec<(OwnedFd, i32)> = vec![
+        (dup_high(null)?, 0),
+        (dup_high(null)?, 1),
+        (dup_high(null)?, 2),
         (dup_high(fds.spec)?, FD_SPEC),
         (dup_high(fds.status)?, FD_STATUS),
     ];
-    if let Some(ns) = fds.netns {
-        held.push((dup_high(ns)?, FD_NETNS));
-    }
-    let mut pairs = [(0i32, 0i32); 6];
+    let mut pairs = [(0i32, 0i32); 5];
     for (slot, (fd, target)) in pairs.iter_mut().zip(&held) {
         *slot = (fd.as_raw_fd(), *target);
     }
@@ -225,5 +222,144 @@ impl StatusReader {
                 return lines;
             }
         }
+    }
+}
+
+/// An init that has been cloned and moved into its cgroups, blocked until it gets its spec.
+pub(crate) struct Pending {
+    pub child: Child,
+    pub spec_tx: SpecSender,
+    pub status: StatusReader,
+}
+
+/// Our end of the init's spec socket.
+pub(crate) struct SpecSender(std::os::unix::net::UnixStream);
+
+/// Clones an init and moves it into `cgroup`.
+pub(crate) fn clone_pending(
+    exe: &Path,
+    cgroup: &crate::cgroup::Cgroup,
+) -> Result<Pending, SandboxError> {
+    let (ours, theirs) =
+        std::os::unix::net::UnixStream::pair().map_err(|e| SandboxError::sys("socketpair", e))?;
+    let (status_r, status_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| SandboxError::sys("pipe", e))?;
+    let child = spawn_init(
+        exe,
+        InitFds {
+            spec: std::os::fd::AsFd::as_fd(&theirs),
+            status: std::os::fd::AsFd::as_fd(&status_w),
+        },
+    )?;
+    drop(theirs);
+    drop(status_w);
+    let pending = Pending {
+        child,
+        spec_tx: SpecSender(ours),
+        status: StatusReader::new(status_r),
+    };
+    if let Err(e) = cgroup.add_process(&crate::kernel::RealKernel, pending.child.pid) {
+        pending.kill_and_reap();
+        return Err(e);
+    }
+    Ok(pending)
+}
+
+impl SpecSender {
+    /// Sends the spec with the runtime's stdout, stderr and (if any) network namespace.
+    pub(crate) fn send(&mut self, spec: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), SandboxError> {
+        use std::io::Write;
+        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        let sent = nix::sys::socket::sendmsg::<()>(
+            self.0.as_raw_fd(),
+            &[io::IoSlice::new(spec)],
+            &[nix::sys::socket::ControlMessage::ScmRights(&raw)],
+            nix::sys::socket::MsgFlags::empty(),
+            None,
+        )
+        .map_err(|e| SandboxError::sys("send init spec", e))?;
+        self.0
+            .write_all(&spec[sent..])
+            .map_err(|e| SandboxError::sys("send init spec", e))?;
+        self.0
+            .shutdown(std::net::Shutdown::Write)
+            .map_err(|e| SandboxError::sys("send init spec", e))
+    }
+}
+
+impl Pending {
+    /// SIGKILLs the init (and with it its PID namespace) and reaps it.
+    pub(crate) fn kill_and_reap(&self) {
+        let _ = pidfd_kill(&self.child.pidfd, libc::SIGKILL);
+        let _ = reap(&self.child.pidfd, true);
+    }
+}
+
+/// pidfd_send_signal(2).
+pub(crate) fn pidfd_kill(pidfd: &OwnedFd, signal: i32) -> io::Result<()> {
+    // SAFETY: pidfd_send_signal on a pidfd we own, with no siginfo.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// waitid(P_PIDFD): the process's status once it has exited, reaping it; `None` if it is
+/// still running and `block` is false.
+pub(crate) fn reap(
+    pidfd: &OwnedFd,
+    block: bool,
+) -> Result<Option<crate::exit_status::ExitStatus>, SandboxError> {
+    use crate::exit_status::ExitStatus;
+    let mut flags = libc::WEXITED;
+    if !block {
+        flags |= libc::WNOHANG;
+    }
+    loop {
+        // SAFETY: a zeroed siginfo for waitid to fill.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid on our own pidfd, writing only into `info`.
+        let rc = unsafe {
+            libc::waitid(
+                libc::P_PIDFD,
+                pidfd.as_raw_fd() as libc::id_t,
+                &mut info,
+                flags,
+            )
+        };
+        if rc != 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(SandboxError::sys("waitid", e));
+        }
+        // SAFETY: waitid filled `info` for a child-state change (or left it zeroed with
+        // WNOHANG when nothing changed, which si_pid == 0 tells).
+        let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
+        if pid == 0 {
+            return Ok(None);
+        }
+        return Ok(Some(match info.si_code {
+            libc::CLD_EXITED => ExitStatus::Exited(status),
+            libc::CLD_DUMPED => ExitStatus::Signaled {
+                signal: status,
+                core_dumped: true,
+            },
+            _ => ExitStatus::Signaled {
+                signal: status,
+                core_dumped: false,
+            },
+        }));
     }
 }

@@ -94,18 +94,25 @@ impl SandboxConfig {
     }
 }
 
-/// Checks a spec before anything is created.
-pub(crate) fn validate(spec: &SandboxSpec) -> Result<(), SandboxError> {
-    let bad = |m: String| Err(SandboxError::InvalidSpec(m));
-    if spec.id.is_empty()
-        || spec.id.len() > 64
-        || !spec
-            .id
+/// Checks a sandbox (or prepared init) id: it names directories and cgroups.
+pub(crate) fn check_id(id: &str) -> Result<(), SandboxError> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return bad(format!("id {:?} must be 1-64 of [A-Za-z0-9_-]", spec.id));
+        return Err(SandboxError::InvalidSpec(format!(
+            "id {id:?} must be 1-64 of [A-Za-z0-9_-]"
+        )));
     }
+    Ok(())
+}
+
+/// Checks a spec before anything is created.
+pub(crate) fn validate(spec: &SandboxSpec) -> Result<(), SandboxError> {
+    let bad = |m: String| Err(SandboxError::InvalidSpec(m));
+    check_id(&spec.id)?;
     if spec.uid == 0 || spec.gid == 0 {
         return bad(format!(
             "sandbox {} must run as a non-root uid and gid (got {}:{})",

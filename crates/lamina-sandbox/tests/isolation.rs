@@ -185,3 +185,39 @@ async fn only_the_standard_fds_reach_the_runtime() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn prepared_init_made_before_tmp_still_gets_the_capped_tmp() {
+    // Regression: a prepared init's mount namespace is copied before the sandbox's /tmp tmpfs
+    // is mounted on the host; binding it by path gave the sandbox the uncapped directory
+    // underneath instead.
+    let Some(h) = Harness::new() else { return };
+    let prepared = lamina_sandbox::PreparedInit::new("prep-tmp-pool-0", &h.cfg).unwrap();
+    let (mut spec, logs, _l) = h.spec(
+        "preptmp",
+        "echo kept > /tmp/mark; dd if=/dev/zero of=/tmp/big bs=1M count=40 2>&1 | grep -c 'No space'",
+    );
+    spec.tmp_size_mb = 4;
+    let id = spec.id.clone();
+    let mut sb = Sandbox::start_prepared(prepared, spec, &h.cfg).unwrap();
+    sb.wait().await.unwrap();
+    assert_eq!(logs.take(), "1\n");
+    let host_tmp = h.cfg.run_dir.join("sandboxes").join(&id).join("tmp");
+    assert_eq!(
+        std::fs::read_to_string(host_tmp.join("mark")).unwrap(),
+        "kept\n"
+    );
+}
+
+#[tokio::test]
+async fn an_unused_prepared_init_leaves_nothing_behind() {
+    let Some(h) = Harness::new() else { return };
+    let prepared = lamina_sandbox::PreparedInit::new("prep-unused-0", &h.cfg).unwrap();
+    for parent in h.cfg.cgroups.parents() {
+        assert!(parent.join("prep-unused-0").exists());
+    }
+    drop(prepared);
+    for parent in h.cfg.cgroups.parents() {
+        assert!(!parent.join("prep-unused-0").exists());
+    }
+}

@@ -32,6 +32,7 @@ pub(crate) enum Call {
     Rmdir(PathBuf),
     RemoveAll(PathBuf),
     Signal(i32, i32),
+    MoveMount(PathBuf),
 }
 
 #[derive(Default)]
@@ -229,6 +230,11 @@ impl Kernel for FakeKernel {
 
     fn signal(&self, pid: i32, signal: i32) -> io::Result<()> {
         self.with(|s| s.calls.push(Call::Signal(pid, signal)));
+        Ok(())
+    }
+
+    fn move_mount(&self, _tree: std::os::fd::BorrowedFd<'_>, target: &Path) -> io::Result<()> {
+        self.with(|s| s.calls.push(Call::MoveMount(target.into())));
         Ok(())
     }
 }
