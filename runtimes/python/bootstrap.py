@@ -15,6 +15,7 @@ requestId "" and the Runtime.* types ImportModuleError, HandlerNotFound,
 UserCodeSyntaxError, MalformedHandlerName.
 """
 
+import decimal
 import importlib
 import json
 import logging
@@ -213,8 +214,15 @@ class RuntimeClient:
             sys.stderr.write("runtime api answered %d on %s: %r\n" % (answer.status, path, answer.body))
 
 
+def _json_default(obj):
+    # DynamoDB and boto3 hand out Decimals; Lambda's Python runtime serialises them as numbers.
+    if isinstance(obj, decimal.Decimal):
+        return int(obj) if obj == obj.to_integral_value() else float(obj)
+    raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+
+
 def to_json(obj):
-    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    return json.dumps(obj, ensure_ascii=False, default=_json_default).encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------

@@ -211,3 +211,40 @@ async fn bench_python_warm_invoke_round_trip() {
     let (p50, p99) = common::measure_round_trips(&sb, 5000).await;
     println!("python client, 5000 warm invokes: p50 {p50:.1} µs, p99 {p99:.1} µs");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exception_at_import_is_the_functions_own_init_error() {
+    let mut sb = Sandbox::python("init_raises.handler");
+    let (_, body) = init_error_json(sb.init().await);
+    assert_eq!(body["errorType"], "ValueError");
+    assert_eq!(body["errorMessage"], "bad config");
+    assert_eq!(body["requestId"], "");
+    let trace = body["stackTrace"].as_array().unwrap();
+    let last = trace.last().unwrap().as_str().unwrap();
+    assert!(
+        last.contains("init_raises.py\", line 2, in <module>"),
+        "{trace:?}"
+    );
+    assert_eq!(sb.wait_exit().code(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unserialisable_result_is_marshal_error_and_decimal_is_a_number() {
+    let sb = Sandbox::python("app.returns_bytes");
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    let (_, body) = error_json(sb.invoke(invocation("req-bytes", "{}", 30)).await);
+    assert_eq!(
+        body,
+        json!({
+            "errorMessage": "Unable to marshal response: Object of type bytes is not JSON serializable",
+            "errorType": "Runtime.MarshalError",
+            "requestId": "req-bytes",
+            "stackTrace": []
+        })
+    );
+    drop(sb);
+    let sb = Sandbox::python("app.returns_decimal");
+    assert_eq!(sb.init().await, InitOutcome::Ready);
+    let got = response_json(sb.invoke(invocation("req-dec", "{}", 30)).await);
+    assert_eq!(got, json!({"price": 12.5, "count": 3}));
+}
