@@ -39,6 +39,8 @@ pub struct AppState {
     pub runtime_versions: Arc<dyn RuntimeVersions>,
     /// Base URL for links when a request has no Host header.
     pub base_url: String,
+    /// The invoke engine; `None` serves the control plane only (Invoke answers 502).
+    pub engine: Option<Arc<lamina_engine::Engine>>,
 }
 
 /// The control-plane API as an axum router.

@@ -22,16 +22,30 @@ pub struct CodeCache {
 impl CodeCache {
     /// A cache in `dir` reading blobs from `store`. Leftovers of crashed extractions are
     /// removed first.
-    pub fn open(dir: PathBuf, store: Arc<dyn Store>, limits: lamina_package::Limits) -> Result<Self, EngineError> {
+    pub fn open(
+        dir: PathBuf,
+        store: Arc<dyn Store>,
+        limits: lamina_package::Limits,
+    ) -> Result<Self, EngineError> {
         std::fs::create_dir_all(&dir).map_err(|e| EngineError::io("create", &dir, e))?;
         lamina_package::remove_partials(&dir).map_err(|e| EngineError::io("clean", &dir, e))?;
-        Ok(Self { dir, store, limits, ready: Mutex::new(HashSet::new()) })
+        Ok(Self {
+            dir,
+            store,
+            limits,
+            ready: Mutex::new(HashSet::new()),
+        })
     }
 
     /// The directory holding `code` extracted, extracting it first if needed.
     pub async fn dir_for(&self, code: &CodeRef) -> Result<PathBuf, EngineError> {
         let dest = self.dir.join(&code.sha256_hex);
-        if self.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&code.sha256_hex) {
+        if self
+            .ready
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&code.sha256_hex)
+        {
             return Ok(dest);
         }
         let store = Arc::clone(&self.store);
@@ -41,12 +55,20 @@ impl CodeCache {
         tokio::task::spawn_blocking(move || extract(store.as_ref(), &key, &target, &limits))
             .await
             .map_err(|e| EngineError::Internal(format!("extraction task failed: {e}")))??;
-        self.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(code.sha256_hex.clone());
+        self.ready
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(code.sha256_hex.clone());
         Ok(dest)
     }
 }
 
-fn extract(store: &dyn Store, key: &str, dest: &Path, limits: &lamina_package::Limits) -> Result<(), EngineError> {
+fn extract(
+    store: &dyn Store,
+    key: &str,
+    dest: &Path,
+    limits: &lamina_package::Limits,
+) -> Result<(), EngineError> {
     if dest.is_dir() {
         return Ok(());
     }

@@ -74,7 +74,13 @@ fn lock(m: &Mutex<LogStream>) -> std::sync::MutexGuard<'_, LogStream> {
 
 impl Env {
     /// Builds and starts an environment for `version` of `function`.
-    pub async fn start(shared: &Arc<Shared>, function: &Function, version: &FunctionVersion, key: PoolKey, generation: u64) -> Result<Env, StartFault> {
+    pub async fn start(
+        shared: &Arc<Shared>,
+        function: &Function,
+        version: &FunctionVersion,
+        key: PoolKey,
+        generation: u64,
+    ) -> Result<Env, StartFault> {
         let code_dir = shared.code.dir_for(&version.code).await?;
         let mut layer_dirs = Vec::new();
         for layer in &version.spec.layers {
@@ -83,21 +89,30 @@ impl Env {
             }
         }
         let argv = launch::command(version, &code_dir, &layer_dirs).map_err(StartFault::Launch)?;
-        let host_network = function.tags.get("lamina:network").is_some_and(|v| v == "host");
+        let host_network = function
+            .tags
+            .get("lamina:network")
+            .is_some_and(|v| v == "host");
         let (network, listener) = if host_network {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| EngineError::Internal(format!("binding a runtime api port: {e}")))?;
+            let l = std::net::TcpListener::bind("127.0.0.1:0")
+                .map_err(|e| EngineError::Internal(format!("binding a runtime api port: {e}")))?;
             (Network::Host, l)
         } else {
             let (ns, l) = shared.netns.take().await?;
             (Network::Isolated(ns), l)
         };
         let runtime_api = if host_network {
-            listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
+            listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
         } else {
             "127.0.0.1:9001".to_string()
         };
         let stream_name = crate::logs::stream_name(&version.version);
-        let stream = shared.logs.new_stream(&version.spec.logging.log_group, stream_name.clone());
+        let stream = shared
+            .logs
+            .new_stream(&version.spec.logging.log_group, stream_name.clone());
         let env = launch::environment(&EnvContext {
             account: &shared.account,
             function,
@@ -107,7 +122,9 @@ impl Env {
         });
         let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| EngineError::Internal(format!("creating the log pipe: {e}")))?;
-        let write2: OwnedFd = write.try_clone().map_err(|e| EngineError::Internal(format!("duplicating the log pipe: {e}")))?;
+        let write2: OwnedFd = write
+            .try_clone()
+            .map_err(|e| EngineError::Internal(format!("duplicating the log pipe: {e}")))?;
         let uid = shared.next_uid();
         let spec = SandboxSpec {
             id: shared.next_sandbox_id(),
@@ -128,15 +145,19 @@ impl Env {
             stdout: write,
             stderr: write2,
         };
-        let api = RuntimeApi::serve(listener, RuntimeApiConfig::default()).map_err(EngineError::from)?;
-        let capture = Capture::start(read, Arc::clone(&stream)).map_err(|e| EngineError::Internal(format!("capturing logs: {e}")))?;
+        let api =
+            RuntimeApi::serve(listener, RuntimeApiConfig::default()).map_err(EngineError::from)?;
+        let capture = Capture::start(read, Arc::clone(&stream))
+            .map_err(|e| EngineError::Internal(format!("capturing logs: {e}")))?;
         let cfg = shared.sandbox.clone();
         let started = tokio::task::spawn_blocking(move || Sandbox::start(spec, &cfg))
             .await
             .map_err(|e| EngineError::Internal(format!("sandbox start task failed: {e}")))?;
         let sandbox = match started {
             Ok(s) => s,
-            Err(lamina_sandbox::SandboxError::Exec { .. }) => return Err(StartFault::Launch(LaunchFault::NoBootstrap)),
+            Err(lamina_sandbox::SandboxError::Exec { .. }) => {
+                return Err(StartFault::Launch(LaunchFault::NoBootstrap));
+            }
             Err(e) => return Err(StartFault::Engine(e.into())),
         };
         Ok(Env {
@@ -167,7 +188,18 @@ impl Env {
             init_duration = Some(began.elapsed());
             if let Err(payload) = init {
                 let error_type = error_type_of(&payload);
-                return self.finish(req, first_line, payload, Some("Unhandled"), Duration::ZERO, init_duration, Some(("error", error_type)), shared).await;
+                return self
+                    .finish(
+                        req,
+                        first_line,
+                        payload,
+                        Some("Unhandled"),
+                        Duration::ZERO,
+                        init_duration,
+                        Some(("error", error_type)),
+                        shared,
+                    )
+                    .await;
             }
         }
         lock(&self.stream).push(report::start_line(&req.request_id, &req.version));
@@ -192,16 +224,29 @@ impl Env {
         let duration = began.elapsed();
         let (payload, error, status) = match ended {
             Ended::Answered(Ok(InvokeOutcome::Response(body))) => (body, None, None),
-            Ended::Answered(Ok(InvokeOutcome::Error { body, error_type })) => (body, Some("Unhandled"), Some(("error", error_type))),
+            Ended::Answered(Ok(InvokeOutcome::Error { body, error_type })) => {
+                (body, Some("Unhandled"), Some(("error", error_type)))
+            }
             Ended::Answered(Ok(InvokeOutcome::ResponseTooLarge)) => (
                 lamina_runtime_api::response_too_large_body(lamina_runtime_api::MAX_RESPONSE_BYTES),
                 Some("Unhandled"),
-                Some(("error", lamina_runtime_api::RESPONSE_TOO_LARGE_TYPE.to_string())),
+                Some((
+                    "error",
+                    lamina_runtime_api::RESPONSE_TOO_LARGE_TYPE.to_string(),
+                )),
             ),
             Ended::Answered(Err(e)) => {
                 tracing::error!(error = %e, "runtime api failed during an invoke");
                 self.healthy = false;
-                (outcome::platform_error("Runtime.Unknown", &req.request_id, "Lamina lost the runtime"), Some("Unhandled"), Some(("error", "Runtime.Unknown".to_string())))
+                (
+                    outcome::platform_error(
+                        "Runtime.Unknown",
+                        &req.request_id,
+                        "Lamina lost the runtime",
+                    ),
+                    Some("Unhandled"),
+                    Some(("error", "Runtime.Unknown".to_string())),
+                )
             }
             Ended::TimedOut => {
                 let _ = self.sandbox.kill_all();
@@ -209,10 +254,18 @@ impl Env {
                 let text = report::timed_out_text(self.timeout_s);
                 lock(&self.stream).push(format!("{} {} {text}", iso_now(), req.request_id));
                 self.mark_dead();
-                (outcome::timed_out(&req.request_id, self.timeout_s), Some("Unhandled"), Some(("timeout", String::new())))
+                (
+                    outcome::timed_out(&req.request_id, self.timeout_s),
+                    Some("Unhandled"),
+                    Some(("timeout", String::new())),
+                )
             }
             Ended::Exited(status) => {
-                let status = if self.sandbox.oom_killed() { "signal: killed".to_string() } else { status };
+                let status = if self.sandbox.oom_killed() {
+                    "signal: killed".to_string()
+                } else {
+                    status
+                };
                 let payload = outcome::exited(&req.request_id, &status);
                 let message = serde_json::from_slice::<serde_json::Value>(&payload)
                     .ok()
@@ -220,10 +273,24 @@ impl Env {
                     .unwrap_or_default();
                 lock(&self.stream).push(format!("{message}\nRuntime.ExitError"));
                 self.mark_dead();
-                (payload, Some("Unhandled"), Some(("error", "Runtime.ExitError".to_string())))
+                (
+                    payload,
+                    Some("Unhandled"),
+                    Some(("error", "Runtime.ExitError".to_string())),
+                )
             }
         };
-        self.finish(req, first_line, payload, error, duration, init_duration, status, shared).await
+        self.finish(
+            req,
+            first_line,
+            payload,
+            error,
+            duration,
+            init_duration,
+            status,
+            shared,
+        )
+        .await
     }
 
     /// Writes END and REPORT and builds the output.
@@ -258,20 +325,35 @@ impl Env {
             stream.since(first_line)
         };
         self.last_used = Instant::now();
-        InvokeOutput { request_id: req.request_id, executed_version: req.version, payload, function_error, log_lines, report }
+        InvokeOutput {
+            request_id: req.request_id,
+            executed_version: req.version,
+            payload,
+            function_error,
+            log_lines,
+            report,
+        }
     }
 
     /// Restarts the runtime if needed and waits for its init; on failure returns the error
     /// payload the caller gets. An init that overruns the init timeout is retried once
     /// under the function timeout (Lambda's suppressed init).
-    async fn init(&mut self, init_timeout: Duration, function_timeout: Duration) -> Result<(), Bytes> {
+    async fn init(
+        &mut self,
+        init_timeout: Duration,
+        function_timeout: Duration,
+    ) -> Result<(), Bytes> {
         for (attempt, limit) in [(0, init_timeout), (1, function_timeout)] {
             if self.needs_restart {
                 self.api.reset();
                 if let Err(e) = self.sandbox.restart().await {
                     tracing::error!(error = %e, "restarting a runtime failed");
                     self.healthy = false;
-                    return Err(outcome::platform_error("Runtime.Unknown", "", "Lamina could not restart the runtime"));
+                    return Err(outcome::platform_error(
+                        "Runtime.Unknown",
+                        "",
+                        "Lamina could not restart the runtime",
+                    ));
                 }
                 self.needs_restart = false;
             }
@@ -311,7 +393,11 @@ impl Env {
                 }
             }
         }
-        Err(outcome::platform_error("Sandbox.Timedout", "", "init did not finish"))
+        Err(outcome::platform_error(
+            "Sandbox.Timedout",
+            "",
+            "init did not finish",
+        ))
     }
 
     fn mark_dead(&mut self) {
@@ -366,5 +452,9 @@ fn iso_now() -> String {
 fn trace_id() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let secs = time::OffsetDateTime::now_utc().unix_timestamp();
-    format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", &id[..24], &id[16..32])
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
+        &id[..24],
+        &id[16..32]
+    )
 }

@@ -29,6 +29,10 @@ pub enum EngineError {
 
 impl EngineError {
     pub(crate) fn io(op: &'static str, path: &Path, source: std::io::Error) -> Self {
-        Self::Io { op, path: path.to_path_buf(), source }
+        Self::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }

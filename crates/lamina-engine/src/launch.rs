@@ -24,7 +24,11 @@ pub enum LaunchFault {
 /// The runtime's command line. For `provided*`, the bootstrap in the code wins over one in
 /// a layer, as in Lambda; the host paths are checked so a missing one is reported before a
 /// sandbox is made.
-pub fn command(version: &FunctionVersion, code_dir: &Path, layer_dirs: &[PathBuf]) -> Result<Vec<String>, LaunchFault> {
+pub fn command(
+    version: &FunctionVersion,
+    code_dir: &Path,
+    layer_dirs: &[PathBuf],
+) -> Result<Vec<String>, LaunchFault> {
     let runtime_id = version.spec.runtime.clone().unwrap_or_default();
     let family = runtime::lookup(&runtime_id).map(|r| r.family);
     match family {
@@ -33,13 +37,22 @@ pub fn command(version: &FunctionVersion, code_dir: &Path, layer_dirs: &[PathBuf
                 return Ok(vec![format!("{TASK_ROOT}/bootstrap")]);
             }
             // The last layer that has one is what /opt shows.
-            if layer_dirs.iter().any(|d| is_executable(&d.join("bootstrap"))) {
+            if layer_dirs
+                .iter()
+                .any(|d| is_executable(&d.join("bootstrap")))
+            {
                 return Ok(vec!["/opt/bootstrap".into()]);
             }
             Err(LaunchFault::NoBootstrap)
         }
-        Some(Family::Python) => Ok(vec!["python3".into(), format!("{RUNTIME_DIR}/python/bootstrap.py")]),
-        Some(Family::Node) => Ok(vec!["node".into(), format!("{RUNTIME_DIR}/nodejs/bootstrap.js")]),
+        Some(Family::Python) => Ok(vec![
+            "python3".into(),
+            format!("{RUNTIME_DIR}/python/bootstrap.py"),
+        ]),
+        Some(Family::Node) => Ok(vec![
+            "node".into(),
+            format!("{RUNTIME_DIR}/nodejs/bootstrap.js"),
+        ]),
         _ => Err(LaunchFault::Unsupported(runtime_id)),
     }
 }
@@ -78,7 +91,10 @@ pub fn environment(ctx: &EnvContext<'_>) -> Vec<(String, String)> {
         set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{runtime_id}"));
     }
     set("AWS_LAMBDA_FUNCTION_NAME", ctx.function.name.clone());
-    set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_size.to_string());
+    set(
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        spec.memory_size.to_string(),
+    );
     set("AWS_LAMBDA_FUNCTION_VERSION", ctx.version.version.clone());
     set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
     set("AWS_LAMBDA_LOG_GROUP_NAME", spec.logging.log_group.clone());
@@ -92,8 +108,14 @@ pub fn environment(ctx: &EnvContext<'_>) -> Vec<(String, String)> {
     // Lamina has no IAM: the credentials are per-environment placeholders that SDKs accept
     // and that grant nothing. They are never the platform's own.
     let token = uuid::Uuid::new_v4().simple().to_string();
-    set("AWS_ACCESS_KEY_ID", format!("ASIALAMINA{}", &token[..10].to_uppercase()));
-    set("AWS_ACCESS_KEY", format!("ASIALAMINA{}", &token[..10].to_uppercase()));
+    set(
+        "AWS_ACCESS_KEY_ID",
+        format!("ASIALAMINA{}", &token[..10].to_uppercase()),
+    );
+    set(
+        "AWS_ACCESS_KEY",
+        format!("ASIALAMINA{}", &token[..10].to_uppercase()),
+    );
     set("AWS_SECRET_ACCESS_KEY", token[..32].to_string());
     set("AWS_SESSION_TOKEN", format!("lamina-session-{token}"));
     set("AWS_LAMBDA_RUNTIME_API", ctx.runtime_api.to_string());
@@ -104,7 +126,9 @@ pub fn environment(ctx: &EnvContext<'_>) -> Vec<(String, String)> {
     set("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into());
     set(
         "LD_LIBRARY_PATH",
-        format!("/lib64:/usr/lib64:{RUNTIME_DIR}:{RUNTIME_DIR}/lib:{TASK_ROOT}:{TASK_ROOT}/lib:/opt/lib"),
+        format!(
+            "/lib64:/usr/lib64:{RUNTIME_DIR}:{RUNTIME_DIR}/lib:{TASK_ROOT}:{TASK_ROOT}/lib:/opt/lib"
+        ),
     );
     set("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR".into());
     set("AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129:2000".into());
@@ -115,10 +139,17 @@ pub fn environment(ctx: &EnvContext<'_>) -> Vec<(String, String)> {
             set("PYTHONPATH", RUNTIME_DIR.into());
         }
         Some(Family::Node) => {
-            let major = runtime_id.trim_start_matches("nodejs").split('.').next().unwrap_or("").to_string();
+            let major = runtime_id
+                .trim_start_matches("nodejs")
+                .split('.')
+                .next()
+                .unwrap_or("")
+                .to_string();
             set(
                 "NODE_PATH",
-                format!("/opt/nodejs/node{major}/node_modules:/opt/nodejs/node_modules:{RUNTIME_DIR}/node_modules"),
+                format!(
+                    "/opt/nodejs/node{major}/node_modules:/opt/nodejs/node_modules:{RUNTIME_DIR}/node_modules"
+                ),
             );
         }
         _ => {}
@@ -158,7 +189,12 @@ mod tests {
                     log_group: "/aws/lambda/f".into(),
                 },
             },
-            code: CodeRef { sha256_hex: "00".into(), code_sha256: "x".into(), size: 1, unzipped_size: 1 },
+            code: CodeRef {
+                sha256_hex: "00".into(),
+                code_sha256: "x".into(),
+                size: 1,
+                unzipped_size: 1,
+            },
             last_modified: time::OffsetDateTime::UNIX_EPOCH,
             revision_id: "r".into(),
             state: State::Active,
@@ -185,7 +221,13 @@ mod tests {
         let v = version("python3.12");
         let f = function(&v);
         let account = Account::default();
-        let env = environment(&EnvContext { account: &account, function: &f, version: &v, runtime_api: "127.0.0.1:9001", log_stream: "s" });
+        let env = environment(&EnvContext {
+            account: &account,
+            function: &f,
+            version: &v,
+            runtime_api: "127.0.0.1:9001",
+            log_stream: "s",
+        });
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("AWS_EXECUTION_ENV"), Some("AWS_Lambda_python3.12"));
         assert_eq!(get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), Some("256"));
@@ -200,12 +242,24 @@ mod tests {
         let v = version("provided.al2023");
         let f = function(&v);
         let account = Account::default();
-        let env = environment(&EnvContext { account: &account, function: &f, version: &v, runtime_api: "x:1", log_stream: "s" });
+        let env = environment(&EnvContext {
+            account: &account,
+            function: &f,
+            version: &v,
+            runtime_api: "x:1",
+            log_stream: "s",
+        });
         assert!(!env.iter().any(|(k, _)| k == "AWS_EXECUTION_ENV"));
         let empty = std::env::temp_dir().join(format!("lamina-launch-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&empty).unwrap();
         assert_eq!(command(&v, &empty, &[]), Err(LaunchFault::NoBootstrap));
-        assert_eq!(command(&version("java21"), &empty, &[]), Err(LaunchFault::Unsupported("java21".into())));
-        assert_eq!(command(&version("nodejs20.x"), &empty, &[]).unwrap()[0], "node");
+        assert_eq!(
+            command(&version("java21"), &empty, &[]),
+            Err(LaunchFault::Unsupported("java21".into()))
+        );
+        assert_eq!(
+            command(&version("nodejs20.x"), &empty, &[]).unwrap()[0],
+            "node"
+        );
     }
 }

@@ -87,8 +87,12 @@ pub struct Engine {
 impl Engine {
     /// Starts an engine: reaps sandboxes a previous run left behind, installs the runtime
     /// clients, prepares the `host` image, and starts the idle reaper.
-    pub async fn start(cfg: EngineConfig, store: Arc<dyn Store>) -> Result<Arc<Engine>, EngineError> {
-        std::fs::create_dir_all(&cfg.run_dir).map_err(|e| EngineError::io("create", &cfg.run_dir, e))?;
+    pub async fn start(
+        cfg: EngineConfig,
+        store: Arc<dyn Store>,
+    ) -> Result<Arc<Engine>, EngineError> {
+        std::fs::create_dir_all(&cfg.run_dir)
+            .map_err(|e| EngineError::io("create", &cfg.run_dir, e))?;
         let sandbox = SandboxConfig::new(&cfg.init_exe, &cfg.run_dir)?;
         let reaped = {
             let sandbox = sandbox.clone();
@@ -102,7 +106,11 @@ impl Engine {
         let runtimes_dir = cfg.run_dir.join("runtimes");
         runtimes::install(&runtimes_dir)?;
         let image = ImageRoot::host(&cfg.run_dir.join("image-host"), &sandbox.hostname)?;
-        let code = code_cache::CodeCache::open(cfg.data_dir.join("code"), store, cfg.package_limits.clone())?;
+        let code = code_cache::CodeCache::open(
+            cfg.data_dir.join("code"),
+            store,
+            cfg.package_limits.clone(),
+        )?;
         let instance = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
         let shared = Arc::new(Shared::new(
             cfg.account.clone(),
@@ -115,7 +123,11 @@ impl Engine {
             instance,
             cfg.netns_pool,
         ));
-        let engine = Arc::new(Engine { shared, pools: Pools::new(cfg.account_concurrency), idle_timeout: cfg.idle_timeout });
+        let engine = Arc::new(Engine {
+            shared,
+            pools: Pools::new(cfg.account_concurrency),
+            idle_timeout: cfg.idle_timeout,
+        });
         engine.refill_netns();
         engine.start_reaper();
         Ok(engine)
@@ -128,7 +140,8 @@ impl Engine {
 
     fn start_reaper(self: &Arc<Self>) {
         let weak = Arc::downgrade(self);
-        let period = (self.idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+        let period =
+            (self.idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             loop {
@@ -150,7 +163,10 @@ impl Engine {
     /// cannot run is an API error; everything that goes wrong in the function is an output
     /// with an error payload.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutput, LambdaError> {
-        let key = PoolKey { version: req.version.version.clone(), revision: req.version.revision_id.clone() };
+        let key = PoolKey {
+            version: req.version.version.clone(),
+            revision: req.version.revision_id.clone(),
+        };
         let mut lease = self
             .pools
             .acquire(&req.function.name, &key, req.function.reserved_concurrency)
@@ -158,7 +174,15 @@ impl Engine {
         let request_id = uuid::Uuid::new_v4().to_string();
         let mut env = match lease.env.take() {
             Some(env) => env,
-            None => match Env::start(&self.shared, &req.function, &req.version, key, lease.generation).await {
+            None => match Env::start(
+                &self.shared,
+                &req.function,
+                &req.version,
+                key,
+                lease.generation,
+            )
+            .await
+            {
                 Ok(env) => {
                     self.refill_netns();
                     env
@@ -169,12 +193,16 @@ impl Engine {
                 Err(StartFault::Launch(LaunchFault::Unsupported(runtime))) => {
                     return Err(LambdaError::new(
                         lamina_model::ErrorKind::InvalidRuntime,
-                        format!("The runtime parameter of {runtime} is not supported by Lamina yet: it runs provided, provided.al2, provided.al2023, python3.x and nodejs*.x functions"),
+                        format!(
+                            "The runtime parameter of {runtime} is not supported by Lamina yet: it runs provided, provided.al2, provided.al2023, python3.x and nodejs*.x functions"
+                        ),
                     ));
                 }
                 Err(StartFault::Engine(e)) => {
                     tracing::error!(error = %e, function = %req.function.name, "starting an execution environment failed");
-                    return Err(LambdaError::service("Lamina could not start an execution environment; see the server log"));
+                    return Err(LambdaError::service(
+                        "Lamina could not start an execution environment; see the server log",
+                    ));
                 }
             },
         };
@@ -199,7 +227,10 @@ impl Engine {
     /// An invocation of a function whose bootstrap is missing: Lambda's
     /// `Runtime.InvalidEntrypoint`, logged like any other invocation.
     fn entrypoint_failure(&self, req: &InvokeRequest, request_id: String) -> InvokeOutput {
-        let stream = self.shared.logs.new_stream(&req.version.spec.logging.log_group, logs::stream_name(&req.version.version));
+        let stream = self.shared.logs.new_stream(
+            &req.version.spec.logging.log_group,
+            logs::stream_name(&req.version.version),
+        );
         let payload = outcome::invalid_entrypoint(&request_id);
         let report = report::Report {
             request_id: request_id.clone(),
@@ -212,7 +243,9 @@ impl Engine {
             error_type: Some("Runtime.InvalidEntrypoint".into()),
         };
         let lines = {
-            let mut s = stream.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut s = stream
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let from = s.position();
             s.push("INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.InvalidEntrypoint".to_string());
             s.push(report::start_line(&request_id, &req.version.version));

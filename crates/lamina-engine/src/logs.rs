@@ -42,7 +42,11 @@ pub struct LogStream {
 impl LogStream {
     /// Appends a line.
     pub fn push(&mut self, message: String) {
-        let event = LogEvent { timestamp_ms: now_ms(), message, stream: Arc::clone(&self.name) };
+        let event = LogEvent {
+            timestamp_ms: now_ms(),
+            message,
+            stream: Arc::clone(&self.name),
+        };
         if self.events.len() == MAX_EVENTS_PER_STREAM {
             self.events.pop_front();
         }
@@ -61,7 +65,11 @@ impl LogStream {
     pub fn since(&self, position: u64) -> Vec<String> {
         let kept_from = self.appended - self.events.len() as u64;
         let skip = position.saturating_sub(kept_from) as usize;
-        self.events.iter().skip(skip).map(|e| e.message.clone()).collect()
+        self.events
+            .iter()
+            .skip(skip)
+            .map(|e| e.message.clone())
+            .collect()
     }
 }
 
@@ -90,7 +98,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl LogStore {
     /// Opens a new stream in `group`.
     pub fn new_stream(&self, group: &str, name: String) -> Arc<Mutex<LogStream>> {
-        let mut groups = self.groups.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut groups = self
+            .groups
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = groups.entry(group.to_string()).or_insert_with(|| LogGroup {
             streams: VecDeque::new(),
             feed: broadcast::channel(4096).0,
@@ -110,25 +121,45 @@ impl LogStore {
 
     /// Every kept event of `group`, ordered by time.
     pub fn events(&self, group: &str) -> Vec<LogEvent> {
-        let groups = self.groups.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(g) = groups.get(group) else { return Vec::new() };
-        let mut all: Vec<LogEvent> = g.streams.iter().flat_map(|s| lock(s).events.iter().cloned().collect::<Vec<_>>()).collect();
+        let groups = self
+            .groups
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(g) = groups.get(group) else {
+            return Vec::new();
+        };
+        let mut all: Vec<LogEvent> = g
+            .streams
+            .iter()
+            .flat_map(|s| lock(s).events.iter().cloned().collect::<Vec<_>>())
+            .collect();
         all.sort_by_key(|e| e.timestamp_ms);
         all
     }
 
     /// Stream names of `group`, newest last.
     pub fn stream_names(&self, group: &str) -> Vec<String> {
-        let groups = self.groups.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        groups.get(group).map_or_else(Vec::new, |g| g.streams.iter().map(|s| lock(s).name.to_string()).collect())
+        let groups = self
+            .groups
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        groups.get(group).map_or_else(Vec::new, |g| {
+            g.streams.iter().map(|s| lock(s).name.to_string()).collect()
+        })
     }
 
     /// Live events of `group` from now on (creates the group if needed).
     pub fn follow(&self, group: &str) -> broadcast::Receiver<LogEvent> {
-        let mut groups = self.groups.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut groups = self
+            .groups
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         groups
             .entry(group.to_string())
-            .or_insert_with(|| LogGroup { streams: VecDeque::new(), feed: broadcast::channel(4096).0 })
+            .or_insert_with(|| LogGroup {
+                streams: VecDeque::new(),
+                feed: broadcast::channel(4096).0,
+            })
             .feed
             .subscribe()
     }
@@ -260,7 +291,9 @@ mod tests {
     fn tail_is_the_last_4_kb() {
         use base64::Engine;
         let lines: Vec<String> = (0..1000).map(|i| format!("line {i}")).collect();
-        let decoded = base64::engine::general_purpose::STANDARD.decode(tail_base64(&lines)).unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(tail_base64(&lines))
+            .unwrap();
         assert_eq!(decoded.len(), 4096);
         assert!(String::from_utf8_lossy(&decoded).ends_with("line 999\n"));
     }

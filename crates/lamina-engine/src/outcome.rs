@@ -28,16 +28,28 @@ pub fn platform_error(error_type: &str, request_id: &str, message: &str) -> Byte
 
 /// `Sandbox.Timedout`.
 pub fn timed_out(request_id: &str, timeout_s: u32) -> Bytes {
-    platform_error("Sandbox.Timedout", request_id, &crate::report::timed_out_text(timeout_s))
+    platform_error(
+        "Sandbox.Timedout",
+        request_id,
+        &crate::report::timed_out_text(timeout_s),
+    )
 }
 
 /// `Runtime.ExitError` with the exit status in Go's words, or Lambda's message for a clean
 /// exit without an answer.
 pub fn exited(request_id: &str, status: &str) -> Bytes {
     if status == "exit status 0" {
-        platform_error("Runtime.ExitError", request_id, "Runtime exited without providing a reason")
+        platform_error(
+            "Runtime.ExitError",
+            request_id,
+            "Runtime exited without providing a reason",
+        )
     } else {
-        platform_error("Runtime.ExitError", request_id, &format!("Runtime exited with error: {status}"))
+        platform_error(
+            "Runtime.ExitError",
+            request_id,
+            &format!("Runtime exited with error: {status}"),
+        )
     }
 }
 
@@ -58,10 +70,19 @@ mod tests {
     fn payloads_match_lambda() {
         let v: serde_json::Value = serde_json::from_slice(&timed_out("r1", 1)).unwrap();
         assert_eq!(v["errorType"], "Sandbox.Timedout");
-        assert_eq!(v["errorMessage"], "RequestId: r1 Error: Task timed out after 1.00 seconds");
+        assert_eq!(
+            v["errorMessage"],
+            "RequestId: r1 Error: Task timed out after 1.00 seconds"
+        );
         let v: serde_json::Value = serde_json::from_slice(&exited("r1", "signal: killed")).unwrap();
-        assert_eq!(v["errorMessage"], "RequestId: r1 Error: Runtime exited with error: signal: killed");
+        assert_eq!(
+            v["errorMessage"],
+            "RequestId: r1 Error: Runtime exited with error: signal: killed"
+        );
         let v: serde_json::Value = serde_json::from_slice(&exited("r1", "exit status 0")).unwrap();
-        assert_eq!(v["errorMessage"], "RequestId: r1 Error: Runtime exited without providing a reason");
+        assert_eq!(
+            v["errorMessage"],
+            "RequestId: r1 Error: Runtime exited without providing a reason"
+        );
     }
 }

@@ -34,7 +34,9 @@ pub struct Slot {
 
 impl Slot {
     fn lock(&self) -> std::sync::MutexGuard<'_, SlotInner> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -78,19 +80,36 @@ pub struct Lease {
 impl Pools {
     /// Empty pools with an account concurrency limit.
     pub fn new(account_limit: u32) -> Arc<Self> {
-        Arc::new(Self { slots: RwLock::new(HashMap::new()), account_in_flight: AtomicU32::new(0), account_limit })
+        Arc::new(Self {
+            slots: RwLock::new(HashMap::new()),
+            account_in_flight: AtomicU32::new(0),
+            account_limit,
+        })
     }
 
     fn slot(&self, function: &str) -> Arc<Slot> {
-        if let Some(slot) = self.slots.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(function) {
+        if let Some(slot) = self
+            .slots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(function)
+        {
             return Arc::clone(slot);
         }
-        let mut slots = self.slots.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slots = self
+            .slots
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(slots.entry(function.to_string()).or_default())
     }
 
     /// Takes the right to invoke `function` once, with an idle environment of `key` if any.
-    pub fn acquire(self: &Arc<Self>, function: &str, key: &PoolKey, reserved: Option<u32>) -> Result<Lease, Throttle> {
+    pub fn acquire(
+        self: &Arc<Self>,
+        function: &str,
+        key: &PoolKey,
+        reserved: Option<u32>,
+    ) -> Result<Lease, Throttle> {
         let slot = self.slot(function);
         let mut inner = slot.lock();
         if reserved.is_some_and(|r| inner.in_flight >= r) {
@@ -103,9 +122,19 @@ impl Pools {
         }
         inner.in_flight += 1;
         let generation = inner.generation;
-        let env = inner.idle.iter().rposition(|e| &e.key == key).map(|i| inner.idle.swap_remove(i));
+        let env = inner
+            .idle
+            .iter()
+            .rposition(|e| &e.key == key)
+            .map(|i| inner.idle.swap_remove(i));
         drop(inner);
-        Ok(Lease { pools: Arc::clone(self), slot, env, generation, released: false })
+        Ok(Lease {
+            pools: Arc::clone(self),
+            slot,
+            env,
+            generation,
+            released: false,
+        })
     }
 
     /// Drops every idle environment of `function` and makes busy ones go away when they
@@ -120,12 +149,19 @@ impl Pools {
     /// Idle environments unused for longer than `idle_timeout`, removed from their pools.
     pub fn expired(&self, idle_timeout: Duration) -> Vec<Env> {
         let now = Instant::now();
-        let slots: Vec<Arc<Slot>> = self.slots.read().unwrap_or_else(std::sync::PoisonError::into_inner).values().cloned().collect();
+        let slots: Vec<Arc<Slot>> = self
+            .slots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
         let mut out = Vec::new();
         for slot in slots {
             let mut inner = slot.lock();
-            let (keep, old): (Vec<Env>, Vec<Env>) =
-                std::mem::take(&mut inner.idle).into_iter().partition(|e| now.duration_since(e.last_used) < idle_timeout);
+            let (keep, old): (Vec<Env>, Vec<Env>) = std::mem::take(&mut inner.idle)
+                .into_iter()
+                .partition(|e| now.duration_since(e.last_used) < idle_timeout);
             inner.idle = keep;
             out.extend(old);
         }
@@ -134,8 +170,17 @@ impl Pools {
 
     /// Every idle environment (for shutdown).
     pub fn take_all(&self) -> Vec<Env> {
-        let slots: Vec<Arc<Slot>> = self.slots.read().unwrap_or_else(std::sync::PoisonError::into_inner).values().cloned().collect();
-        slots.iter().flat_map(|s| std::mem::take(&mut s.lock().idle)).collect()
+        let slots: Vec<Arc<Slot>> = self
+            .slots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        slots
+            .iter()
+            .flat_map(|s| std::mem::take(&mut s.lock().idle))
+            .collect()
     }
 
     /// (idle, in flight) environments of `function`.

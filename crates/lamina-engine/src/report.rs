@@ -108,8 +108,14 @@ mod tests {
         );
         r.init_duration = None;
         r.status = Some("timeout");
-        assert!(r.line().ends_with("Max Memory Used: 73 MB\tStatus: timeout"));
-        assert_eq!(start_line("abc", "$LATEST"), "START RequestId: abc Version: $LATEST");
+        assert!(
+            r.line()
+                .ends_with("Max Memory Used: 73 MB\tStatus: timeout")
+        );
+        assert_eq!(
+            start_line("abc", "$LATEST"),
+            "START RequestId: abc Version: $LATEST"
+        );
         assert_eq!(timed_out_text(1), "Task timed out after 1.00 seconds");
     }
 }

@@ -65,7 +65,11 @@ impl Shared {
 
     /// A sandbox id unique to this engine instance.
     pub(crate) fn next_sandbox_id(&self) -> String {
-        format!("{}-{}", self.instance, self.sandbox_counter.fetch_add(1, Ordering::Relaxed))
+        format!(
+            "{}-{}",
+            self.instance,
+            self.sandbox_counter.fetch_add(1, Ordering::Relaxed)
+        )
     }
 
     /// A fresh unprivileged uid.
@@ -83,12 +87,19 @@ pub struct NetnsPool {
 
 impl NetnsPool {
     fn new(target: usize) -> Self {
-        Self { ready: Mutex::new(Vec::new()), target }
+        Self {
+            ready: Mutex::new(Vec::new()),
+            target,
+        }
     }
 
     /// Takes a ready namespace (making one if none is ready) and refills in the background.
     pub async fn take(&self) -> Result<(NetNamespace, TcpListener), EngineError> {
-        let ready = self.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let ready = self
+            .ready
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
         match ready {
             Some(pair) => Ok(pair),
             None => tokio::task::spawn_blocking(|| NetNamespace::create(9001))
@@ -101,12 +112,20 @@ impl NetnsPool {
     /// Tops the pool up to its target (blocking; run off the async threads).
     pub fn refill(&self) {
         loop {
-            let have = self.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len();
+            let have = self
+                .ready
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .len();
             if have >= self.target {
                 return;
             }
             match NetNamespace::create(9001) {
-                Ok(pair) => self.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(pair),
+                Ok(pair) => self
+                    .ready
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(pair),
                 Err(e) => {
                     tracing::warn!(error = %e, "pre-creating a network namespace failed");
                     return;

@@ -6,6 +6,11 @@ mod cli;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // A sandbox's init is this same binary started with a hidden argument: it must not parse
+    // the command line or start anything else.
+    if lamina_sandbox::is_init_invocation() {
+        lamina_sandbox::init_main();
+    }
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,

@@ -112,6 +112,7 @@ impl Control {
         let stored = alias.clone();
         let n = name.clone();
         self.store_call(move |s| s.put_alias(&n, &stored)).await?;
+        self.forget(&name);
         Ok((name, alias))
     }
 
@@ -120,9 +121,10 @@ impl Control {
         let name = self.bare_name(function_name)?;
         let _guard = self.write_lock.lock().await;
         self.function(&name).await?;
-        let (n, a) = (name, alias.to_string());
+        let (n, a) = (name.clone(), alias.to_string());
         // Deleting an alias that does not exist succeeds, as in Lambda.
         self.store_call(move |s| s.delete_alias(&n, &a)).await?;
+        self.forget(&name);
         Ok(())
     }
 

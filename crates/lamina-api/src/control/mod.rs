@@ -5,6 +5,7 @@
 //! before the store returns, and the store returns only once the write is durable.
 
 mod aliases;
+mod cache;
 mod functions;
 mod layers;
 mod settings;
@@ -55,6 +56,7 @@ pub struct Control {
     clock: Arc<dyn Clock>,
     write_lock: tokio::sync::Mutex<()>,
     changes: tokio::sync::broadcast::Sender<Change>,
+    cache: cache::InvokeCache,
 }
 
 impl Control {
@@ -73,6 +75,7 @@ impl Control {
             clock,
             write_lock: tokio::sync::Mutex::new(()),
             changes,
+            cache: Default::default(),
         }
     }
 
@@ -102,8 +105,88 @@ impl Control {
     }
 
     fn notify(&self, change: Change) {
+        match &change {
+            Change::Function(name) | Change::Deleted(name) => self.cache.forget(name),
+        }
         // No subscriber (no engine yet, or tests) is fine.
         let _ = self.changes.send(change);
+    }
+
+    /// Resolves an invoke's `FunctionName` and `Qualifier` from memory (loading the
+    /// function once from the store): the function, the version to run (an alias with
+    /// weights picks one at random by weight), and the ARN the caller invoked.
+    pub async fn resolve_invoke(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> LambdaResult<(Function, FunctionVersion, String)> {
+        let reference = self.account.parse_function_ref(function_name)?;
+        let qualifier = merge_qualifier(reference.qualifier.as_deref(), qualifier)?;
+        let cached = match self.cache.get(&reference.name) {
+            Some(c) => c,
+            None => self.load_cached(&reference.name).await?,
+        };
+        let invoked_arn = match &qualifier {
+            Some(q) => self.account.qualified_function_arn(&reference.name, q),
+            None => self.account.function_arn(&reference.name),
+        };
+        let q = qualifier.as_deref().unwrap_or(LATEST);
+        let target = if q == LATEST || q.bytes().all(|b| b.is_ascii_digit()) {
+            q.to_string()
+        } else {
+            let alias = cached
+                .aliases
+                .get(q)
+                .ok_or_else(|| self.qualified_not_found(&reference.name, q))?;
+            pick_weighted(alias)
+        };
+        let version = if target == LATEST {
+            cached.function.latest.clone()
+        } else {
+            cached
+                .versions
+                .get(&target)
+                .cloned()
+                .ok_or_else(|| self.qualified_not_found(&reference.name, q))?
+        };
+        Ok((cached.function.clone(), version, invoked_arn))
+    }
+
+    async fn load_cached(&self, name: &str) -> LambdaResult<std::sync::Arc<cache::Cached>> {
+        let epoch = self.cache.epoch();
+        let n = name.to_string();
+        let loaded = self
+            .store_call(move |s| {
+                let Some(function) = s.get_function(&n)? else {
+                    return Ok(None);
+                };
+                let versions = s
+                    .list_versions(&n)?
+                    .into_iter()
+                    .map(|v| (v.version.clone(), v))
+                    .collect();
+                let aliases = s
+                    .list_aliases(&n)?
+                    .into_iter()
+                    .map(|a| (a.name.clone(), a))
+                    .collect();
+                Ok(Some(cache::Cached {
+                    function,
+                    versions,
+                    aliases,
+                }))
+            })
+            .await?
+            .ok_or_else(|| self.function_not_found(name))?;
+        let entry = std::sync::Arc::new(loaded);
+        self.cache
+            .insert(name, std::sync::Arc::clone(&entry), epoch);
+        Ok(entry)
+    }
+
+    /// Forgets what the invoke cache holds of `name` (after any write).
+    fn forget(&self, name: &str) {
+        self.cache.forget(name);
     }
 
     /// Runs a store call on the blocking pool, turning faults into a logged 500.
@@ -235,6 +318,20 @@ fn merge_qualifier(in_name: Option<&str>, param: Option<&str>) -> LambdaResult<O
         (None, Some(b)) => Ok(Some(b.to_string())),
         (None, None) => Ok(None),
     }
+}
+
+/// The version an alias sends this invocation to: its own, or the weighted one with the
+/// probability of its weight.
+fn pick_weighted(alias: &lamina_model::Alias) -> String {
+    let roll: f64 = rand::random();
+    let mut edge = 0.0;
+    for (version, weight) in &alias.additional_version_weights {
+        edge += weight;
+        if roll < edge {
+            return version.clone();
+        }
+    }
+    alias.function_version.clone()
 }
 
 /// Checks an optimistic-concurrency `RevisionId` against the current one.

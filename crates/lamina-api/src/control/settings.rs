@@ -363,6 +363,9 @@ impl Control {
     }
 
     async fn save_function(&self, function: Function) -> LambdaResult<()> {
-        self.store_call(move |s| s.update_function(&function)).await
+        let name = function.name.clone();
+        let saved = self.store_call(move |s| s.update_function(&function)).await;
+        self.forget(&name);
+        saved
     }
 }

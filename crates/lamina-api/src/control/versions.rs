@@ -60,6 +60,7 @@ impl Control {
         function.next_version = number + 1;
         let (f, v) = (function.clone(), version.clone());
         self.store_call(move |s| s.publish_version(&f, &v)).await?;
+        self.forget(&function.name);
         tracing::info!(function = %function.name, version = number, "version published");
         Ok((function, version))
     }

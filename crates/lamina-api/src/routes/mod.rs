@@ -3,7 +3,9 @@
 
 mod aliases;
 mod functions;
+mod invoke;
 mod layers;
+mod logs;
 mod settings;
 
 use std::collections::BTreeMap;
@@ -23,7 +25,12 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(aliases::routes())
         .merge(layers::routes())
         .merge(settings::routes())
+        .merge(invoke::routes())
+        .merge(logs::routes())
         .fallback(unknown_route)
+        // A known path with a method no operation uses is no operation either: the same JSON
+        // 404 rather than axum's bare 405 with an empty body.
+        .method_not_allowed_fallback(unknown_route)
 }
 
 /// Unknown paths get a clean Lambda-style 404, never a panic.

@@ -31,6 +31,21 @@ pub struct ServerArgs {
     /// Largest unzipped size of code plus layers in bytes (Lambda: 262144000).
     #[arg(long, default_value_t = 262_144_000)]
     pub max_unzipped_bytes: u64,
+    /// Seconds an idle execution environment stays warm.
+    #[arg(long, default_value_t = 600)]
+    pub idle_timeout: u64,
+    /// Milliseconds a runtime may take to finish init (Lambda: 10000).
+    #[arg(long, default_value_t = 10_000)]
+    pub init_timeout_ms: u64,
+    /// Billing granularity in ms for REPORT lines (1 today; 100 reproduces 2019).
+    #[arg(long, default_value_t = 1)]
+    pub billing_granularity_ms: u64,
+    /// Account concurrency limit.
+    #[arg(long, default_value_t = 1000)]
+    pub account_concurrency: u32,
+    /// Serve the control plane only, without running functions (no root needed).
+    #[arg(long)]
+    pub no_engine: bool,
     /// Listen on a non-loopback address although requests are not yet authenticated
     /// (SigV4 checking comes later): anyone who reaches the port can deploy and run code.
     #[arg(long)]
@@ -89,16 +104,22 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     let mut limits = ControlLimits::default();
     limits.package.max_zipped_bytes = args.max_zipped_bytes;
     limits.package.max_unzipped_bytes = args.max_unzipped_bytes;
-    let control = Arc::new(Control::new(
-        Arc::new(store),
-        account,
-        limits,
-        Arc::new(SystemClock),
-    ));
+    limits.concurrent_executions = args.account_concurrency;
+    let store: Arc<dyn lamina_store::Store> = Arc::new(store);
+    let engine = if args.no_engine {
+        None
+    } else {
+        start_engine(&args, &data_dir, &account, &limits, Arc::clone(&store)).await
+    };
+    let control = Arc::new(Control::new(store, account, limits, Arc::new(SystemClock)));
+    if let Some(engine) = &engine {
+        follow_changes(&control, engine);
+    }
     let state = Arc::new(AppState {
         control,
         runtime_versions: Arc::new(NoRuntimeVersions),
         base_url: format!("http://{}", args.listen),
+        engine: engine.clone(),
     });
     let app = lamina_api::router(state).layer(axum::extract::DefaultBodyLimit::disable());
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -117,8 +138,70 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;
+    if let Some(engine) = engine {
+        engine.shutdown();
+    }
     tracing::info!("lamina stopped");
     Ok(())
+}
+
+/// Starts the invoke engine; without it (not root, no namespaces) the control plane still
+/// serves and Invoke answers with the reason.
+async fn start_engine(
+    args: &ServerArgs,
+    data_dir: &std::path::Path,
+    account: &Account,
+    limits: &ControlLimits,
+    store: Arc<dyn lamina_store::Store>,
+) -> Option<Arc<lamina_engine::Engine>> {
+    let init_exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot find the lamina binary for sandbox init; functions will not run");
+            return None;
+        }
+    };
+    let config = lamina_engine::EngineConfig {
+        account: account.clone(),
+        data_dir: data_dir.to_path_buf(),
+        run_dir: data_dir.join("run"),
+        init_exe,
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        init_timeout: std::time::Duration::from_millis(args.init_timeout_ms),
+        billing_granularity_ms: args.billing_granularity_ms,
+        account_concurrency: args.account_concurrency,
+        package_limits: limits.package.clone(),
+        netns_pool: 4,
+    };
+    match lamina_engine::Engine::start(config, store).await {
+        Ok(engine) => Some(engine),
+        Err(e) => {
+            tracing::error!(error = %e, "the invoke engine could not start (it needs root, namespaces and cgroups); serving the control plane only");
+            None
+        }
+    }
+}
+
+/// Drains warm environments when a function's code or configuration changes.
+fn follow_changes(control: &Arc<Control>, engine: &Arc<lamina_engine::Engine>) {
+    let mut changes = control.subscribe();
+    let engine = Arc::clone(engine);
+    tokio::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(lamina_api::Change::Function(name) | lamina_api::Change::Deleted(name)) => {
+                    engine.drain(&name)
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        "missed function changes; warm environments may be stale until they expire"
+                    );
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {
