@@ -139,13 +139,13 @@ def test_update_configuration_changes_only_the_members_given(lam):
         FunctionName="upd-conf",
         MemorySize=1024,
         Timeout=30,
-        Environment={"Variables": {"A": "1", "B_TWO": "two"}},
+        Environment={"Variables": {"AA": "1", "B_TWO": "two"}},
         Description="described",
         EphemeralStorage={"Size": 2048},
     )
     assert updated["MemorySize"] == 1024
     assert updated["Timeout"] == 30
-    assert updated["Environment"] == {"Variables": {"A": "1", "B_TWO": "two"}}
+    assert updated["Environment"] == {"Variables": {"AA": "1", "B_TWO": "two"}}
     assert updated["Description"] == "described"
     assert updated["EphemeralStorage"] == {"Size": 2048}
     assert updated["RevisionId"] != created["RevisionId"]
@@ -156,7 +156,7 @@ def test_update_configuration_changes_only_the_members_given(lam):
     again = lam.update_function_configuration(FunctionName="upd-conf", Handler="app.other")
     assert again["Handler"] == "app.other"
     assert again["MemorySize"] == 1024 and again["Timeout"] == 30
-    assert again["Environment"] == {"Variables": {"A": "1", "B_TWO": "two"}}
+    assert again["Environment"] == {"Variables": {"AA": "1", "B_TWO": "two"}}
 
     got = lam.get_function_configuration(FunctionName="upd-conf")
     assert (got["MemorySize"], got["Timeout"], got["Description"], got["EphemeralStorage"]["Size"], got["Handler"]) == (
