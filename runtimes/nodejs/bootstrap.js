@@ -548,7 +548,14 @@ async function main() {
   }
   initDone = true;
   for (;;) {
-    const res = await client.next();
+    let res;
+    try {
+      res = await client.next();
+    } catch (err) {
+      // 403/500 or a lost server: the platform has given up on this runtime.
+      process.stderr.write(`runtime api /next failed: ${err && err.message}\n`);
+      process.exit(1);
+    }
     await handleOne(client, handler, res);
   }
 }

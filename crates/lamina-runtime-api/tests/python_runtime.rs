@@ -248,3 +248,26 @@ async fn unserialisable_result_is_marshal_error_and_decimal_is_a_number() {
     let got = response_json(sb.invoke(invocation("req-dec", "{}", 30)).await);
     assert_eq!(got, json!({"price": 12.5, "count": 3}));
 }
+
+/// Lambda retries a failed init at the first invoke: the engine kills the runtime, resets
+/// the Runtime API and starts a new process; the invocation queued meanwhile goes to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reinit_after_failed_init_serves_the_queued_invoke() {
+    let mut sb = Sandbox::python("nope.handler");
+    let (error_type, _) = init_error_json(sb.init().await);
+    assert_eq!(error_type, "Runtime.ImportModuleError");
+    let bootstrap = common::repo_root().join("runtimes/python/bootstrap.py");
+    sb.restart(
+        "python3",
+        &[bootstrap.to_str().unwrap()],
+        "sub/nested.handler",
+        &common::fixtures().join("python"),
+    );
+    let invoke = sb.invoke(invocation("req-reinit", "\"again\"", 30));
+    let (outcome, init) = tokio::join!(invoke, sb.init());
+    assert_eq!(init, InitOutcome::Ready);
+    assert_eq!(
+        response_json(outcome),
+        json!({"nested": true, "event": "again"})
+    );
+}

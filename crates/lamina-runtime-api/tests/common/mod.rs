@@ -45,50 +45,18 @@ impl Sandbox {
     pub fn start(program: &str, args: &[&str], handler: &str, task_root: &Path) -> Sandbox {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let api = RuntimeApi::serve(listener, RuntimeApiConfig::default()).unwrap();
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", api.local_addr().to_string())
-            .env("_HANDLER", handler)
-            .env("LAMBDA_TASK_ROOT", task_root)
-            .env("AWS_LAMBDA_FUNCTION_NAME", "fixture")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/fixture")
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                "2026/11/26/[$LATEST]0123456789abcdef",
-            )
-            .env("AWS_REGION", "us-east-1")
-            .env("TZ", "UTC")
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
         let output = Arc::new(Mutex::new(String::new()));
-        for mut stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let output = output.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 8192];
-                while let Ok(n) = stream.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    output
-                        .lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            });
-        }
+        let child = spawn_runtime(&api, program, args, handler, task_root, &output);
         Sandbox { api, child, output }
+    }
+
+    /// Replaces the runtime process on the same Runtime API, as the engine does to re-init:
+    /// kill the old one, `reset()`, start the new one.
+    pub fn restart(&mut self, program: &str, args: &[&str], handler: &str, task_root: &Path) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.api.reset();
+        self.child = spawn_runtime(&self.api, program, args, handler, task_root, &self.output);
     }
 
     pub fn python(handler: &str) -> Sandbox {
@@ -155,6 +123,59 @@ impl Sandbox {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+fn spawn_runtime(
+    api: &RuntimeApi,
+    program: &str,
+    args: &[&str],
+    handler: &str,
+    task_root: &Path,
+    output: &Arc<Mutex<String>>,
+) -> Child {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api.local_addr().to_string())
+        .env("_HANDLER", handler)
+        .env("LAMBDA_TASK_ROOT", task_root)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "fixture")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/fixture")
+        .env(
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/11/26/[$LATEST]0123456789abcdef",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("TZ", "UTC")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    for mut stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let output = output.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                output
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+    }
+    child
 }
 
 impl Drop for Sandbox {
