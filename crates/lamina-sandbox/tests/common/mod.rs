@@ -23,11 +23,27 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 
 pub struct Logs {
     read: OwnedFd,
+    seen: std::sync::Mutex<String>,
 }
 
 impl Logs {
+    /// Whether the output so far contains `needle` (the bytes read are kept for `take`).
+    pub fn peek_contains(&self, needle: &str) -> bool {
+        let more = self.read_now();
+        let mut seen = self.seen.lock().unwrap();
+        seen.push_str(&more);
+        seen.contains(needle)
+    }
+
     /// Everything written so far (the pipe is non-blocking; call after `wait`).
     pub fn take(&self) -> String {
+        let more = self.read_now();
+        let mut seen = self.seen.lock().unwrap();
+        seen.push_str(&more);
+        std::mem::take(&mut *seen)
+    }
+
+    fn read_now(&self) -> String {
         let mut f = fs::File::from(self.read.try_clone().unwrap());
         let mut out = Vec::new();
         let mut buf = [0u8; 65536];
@@ -126,7 +142,23 @@ impl Harness {
             stdout: write,
             stderr,
         };
-        (spec, Logs { read })
+        (
+            spec,
+            Logs {
+                read,
+                seen: Default::default(),
+            },
+        )
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        // Sandboxes are gone by now (each test destroys or drops its own); the parents are
+        // empty directories.
+        for parent in self.cfg.cgroups.parents() {
+            let _ = fs::remove_dir(parent);
+        }
     }
 }
 
