@@ -84,7 +84,8 @@ pub fn scan_zip_with_limits(
     Ok(found.into_iter().map(|(_, req)| req).collect())
 }
 
-/// Read one entry; parse it if it is ELF. Fails once all threads together pass the budget.
+/// Read one entry; parse it if it is ELF. Fails once all threads together pass the budget
+/// or the entry holds more than it declares.
 fn scan_entry(
     archive: &mut ZipArchive<Cursor<&[u8]>>,
     entry: &PlannedEntry,
@@ -100,27 +101,33 @@ fn scan_entry(
     if !is_elf(&magic) {
         return Ok(None);
     }
+    // Read at most one byte past the declared size: a larger entry is corrupt, and the
+    // declared sizes were checked against the budget, so threads together never hold more
+    // than the budget in memory.
     let remaining = budget.saturating_sub(read_total.load(Ordering::Relaxed));
-    let bytes = read_rest(
-        &mut file,
-        magic,
-        entry.declared_size,
-        remaining.saturating_add(1),
-    )
-    .map_err(bad)?;
-    let total = read_total.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+    let cap = entry.declared_size.min(remaining).saturating_sub(4);
+    let bytes =
+        read_rest(&mut file, magic, entry.declared_size, cap.saturating_add(1)).map_err(bad)?;
+    let size = bytes.len() as u64;
+    let total = read_total.fetch_add(size, Ordering::Relaxed) + size;
     if total > budget {
         return Err(PackageError::UnzippedTooLarge {
             budget,
             limit: budget,
         });
     }
+    if size > entry.declared_size {
+        return Err(PackageError::InvalidZip(format!(
+            "{:?} holds more than the {} bytes it declares",
+            entry.raw_name, entry.declared_size
+        )));
+    }
     Ok(read_requirements(&entry.path, &bytes))
 }
 
-/// Append the rest of `r` to `head`, at most `cap` bytes in all past the head, reading in
-/// large chunks into a buffer sized from the declared size: `read_to_end`'s small probing
-/// reads cost a quarter of the inflate time here.
+/// Append the rest of `r` to `head`, at most `cap` bytes past the head, reading in 1 MiB
+/// chunks into a buffer sized from the declared size (on one 110 MB library, 1 MiB reads
+/// inflated about 25 % faster than `read_to_end`).
 fn read_rest(
     r: &mut impl Read,
     head: Vec<u8>,

@@ -250,17 +250,21 @@ fn scan_refuses_unsafe_packages_like_upload_does() {
 }
 
 #[test]
-fn an_elf_entry_that_inflates_past_the_budget_is_stopped() {
+fn an_elf_entry_that_inflates_past_its_size_or_the_budget_is_stopped() {
     use crate::testzip::{Entry, build};
     let mut content = fs::read("/usr/bin/ls").unwrap();
     content.resize(4 << 20, 0);
-    // Declares 100 bytes, inflates to 4 MiB; the budget is 1 MiB.
+    // Declares 100 bytes, inflates to 4 MiB: refused after 101 bytes.
     let zip = build(&[Entry::deflated("bin/liar", &content).declare_size(100)]);
     let limits = crate::Limits {
         max_unzipped_bytes: 1 << 20,
         ..crate::Limits::default()
     };
     let err = scan_zip_with_limits(&zip, &limits).unwrap_err();
+    assert!(matches!(err, crate::PackageError::InvalidZip(_)), "{err}");
+    // Declaring its true size, it is over the budget before anything is inflated.
+    let big = build(&[Entry::deflated("bin/big", &content)]);
+    let err = scan_zip_with_limits(&big, &limits).unwrap_err();
     assert!(
         matches!(err, crate::PackageError::UnzippedTooLarge { .. }),
         "{err}"
