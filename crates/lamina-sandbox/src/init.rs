@@ -127,6 +127,10 @@ fn run(status: &mut File) -> Result<i32, String> {
         nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)
             .map_err(|e| format!("setns net: {e}"))?;
     }
+    // The engine moved us into our cgroups before sending the spec, so a new cgroup namespace
+    // now roots at them: /proc/self/cgroup shows "/" instead of the host's cgroup paths.
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
+        .map_err(|e| format!("unshare cgroup namespace: {e}"))?;
     nix::unistd::sethostname(&spec.hostname).map_err(|e| format!("sethostname: {e}"))?;
     let k = RealKernel;
     mount_plan::apply(&k, &spec.mounts, tmp.as_ref().map(std::os::fd::AsFd::as_fd))

@@ -13,7 +13,7 @@ async fn runtime_sees_its_own_pid_namespace_user_and_no_privileges() {
     let Some(h) = Harness::new() else { return };
     let (spec, logs, _l) = h.spec(
         "privs",
-        "echo pid=$$; id -u; id -g; hostname; grep -E '^(NoNewPrivs|CapEff|CapPrm|CapBnd|CapAmb):' /proc/self/status; ls /proc | grep -E '^[0-9]+$' | sort -n | tr '\\n' ' '; echo; env | sort",
+        "echo pid=$$; id -u; id -g; hostname; grep -E '^(NoNewPrivs|CapEff|CapPrm|CapBnd|CapAmb):' /proc/self/status; ls /proc | grep -E '^[0-9]+$' | sort -n | tr '\\n' ' '; echo; env | sort; cat /proc/self/cgroup",
     );
     let uid = spec.uid;
     let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
@@ -23,6 +23,14 @@ async fn runtime_sees_its_own_pid_namespace_user_and_no_privileges() {
     assert!(out.contains("pid=2\n"), "{out}");
     assert!(out.contains(&format!("\n{uid}\n{uid}\nlamina\n")), "{out}");
     assert!(out.contains("NoNewPrivs:\t1"), "{out}");
+    // Its own cgroup namespace: no host cgroup path is visible.
+    assert!(out.contains("\n4:memory:/\n"), "{out}");
+    assert!(!out.contains("lamina-test"), "{out}");
+    // Exactly the spec's environment (PWD is set by the shell itself).
+    assert!(
+        out.contains("\nLAMBDA_TASK_ROOT=/var/task\nPATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin\nPWD=/var/task\n"),
+        "{out}"
+    );
     for cap in ["CapEff", "CapPrm", "CapBnd", "CapAmb"] {
         assert!(
             out.contains(&format!("{cap}:\t0000000000000000")),
