@@ -9,6 +9,8 @@
 //! `0o755` (setuid, setgid, sticky and write bits for group/others are dropped, not refused);
 //! names containing a backslash are refused.
 
+pub mod elf;
+
 mod central;
 mod entry_path;
 mod error;
@@ -18,23 +20,20 @@ mod stream;
 mod summary;
 mod validate;
 
-#[cfg(test)]
-mod testzip;
-
+pub use elf::{
+    ElfProvides, ElfRequirements, Missing, MissingKind, Verdict, check, is_elf, own_sonames,
+    read_provides, read_requirements, scan_zip, scan_zip_with_limits, verdict,
+};
 pub use error::{INVALID_ZIP_MESSAGE, PackageError, UnsafeReason};
 pub use extract::{extract, remove_partials};
 pub use inspect::inspect;
 pub use summary::{FileEntry, Limits, PackageSummary};
 
 #[cfg(test)]
+mod crash_tests;
+#[cfg(test)]
 mod hazard_tests;
 #[cfg(test)]
-mod tool_zip_tests;
-
-pub mod elf;
-pub use elf::{
-    ElfProvides, ElfRequirements, Missing, MissingKind, Verdict, check, read_provides,
-    read_requirements, scan_zip, scan_zip_with_limits, verdict,
-};
+mod testzip;
 #[cfg(test)]
-mod crash_tests;
+mod tool_zip_tests;
