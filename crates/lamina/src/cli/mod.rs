@@ -1,5 +1,6 @@
 //! The command line: one clap definition, then a validated configuration per command.
 
+mod logs;
 mod server;
 
 use std::process::ExitCode;
@@ -40,6 +41,9 @@ pub enum Command {
     /// Start the platform: Lambda's control-plane API (and, as they land, Invoke and the
     /// console) on 127.0.0.1:9001, with SQLite and blobs in the data folder.
     Server(server::ServerArgs),
+    /// Print a function's logs from a running server (START, the function's output, END,
+    /// REPORT).
+    Logs(logs::LogsArgs),
 }
 
 /// Runs a parsed command line.
@@ -47,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     init_logging(cli.log_format);
     match cli.command {
         Command::Server(args) => server::run(args),
+        Command::Logs(args) => logs::run(args),
     }
 }
 
