@@ -206,6 +206,7 @@ struct Prepared {
     gid: u32,
     nofile: u64,
     argv0: String,
+    seccomp: Vec<crate::seccomp::Insn>,
 }
 
 impl Prepared {
@@ -235,6 +236,7 @@ impl Prepared {
             gid: spec.gid,
             nofile: spec.nofile,
             argv0,
+            seccomp: crate::seccomp::program(),
         })
     }
 }
@@ -288,6 +290,10 @@ fn exec_runtime(p: &Prepared, mut err: File) -> ! {
         }
         if let Err(e) = check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
             fail(format!("error no_new_privs: {e}"));
+        }
+        // Last before exec (it also denies calls made above, such as setns).
+        if let Err(e) = crate::seccomp::install(&p.seccomp) {
+            fail(format!("error seccomp: {e}"));
         }
         if let Err(e) = check(libc::chdir(p.cwd.as_ptr())) {
             fail(format!("error chdir {}: {e}", p.cwd.to_string_lossy()));

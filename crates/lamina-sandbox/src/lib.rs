@@ -14,8 +14,9 @@
 //! signals. Mount and cgroup logic go through the [`Kernel`] trait and are unit-tested with a
 //! recording fake; the real thing is tested end to end in `tests/` (root needed).
 //!
-//! Not here yet: seccomp filtering, user namespaces, egress policy for `Network::Host`, and
-//! a `/tmp` that does not count towards the memory limit. See README.md for the threat model.
+//! The runtime also runs under a deny-list seccomp filter (`seccomp.rs`). Not here yet: user
+//! namespaces, an allow-list filter, egress policy for `Network::Host`, and a `/tmp` that does
+//! not count towards the memory limit. See README.md for the threat model.
 
 mod cgroup;
 mod error;
@@ -28,6 +29,7 @@ mod netns;
 mod prepared;
 mod reap;
 mod sandbox;
+mod seccomp;
 mod spawn;
 mod spec;
 

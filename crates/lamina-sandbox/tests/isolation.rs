@@ -229,3 +229,50 @@ async fn an_unused_prepared_init_leaves_nothing_behind() {
         assert!(!parent.join("prep-unused-0").exists());
     }
 }
+
+#[tokio::test]
+async fn seccomp_denies_the_kernel_surface_a_function_must_not_reach() {
+    // Reliability reference §8 case 11, from inside: each call fails with EPERM, while threads,
+    // fork and subprocesses (clone, vfork; clone3 falls back) keep working.
+    let Some(h) = Harness::new() else { return };
+    let probe = r#"
+import ctypes, os, subprocess, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def errno_of(nr, *args):
+    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_ulong(a) for a in args])
+    return 0 if r >= 0 else ctypes.get_errno()
+results = {
+    "unshare_newuser": errno_of(272, 0x10000000),
+    "keyctl": errno_of(250, 0, 0, 0, 0),
+    "userfaultfd": errno_of(323, 0),
+    "io_uring_setup": errno_of(425, 1, 0),
+    "bpf": errno_of(321, 0, 0, 0),
+    "perf_event_open": errno_of(298, 0, 0, 0, 0, 0),
+    "mount": errno_of(165, 0, 0, 0, 0, 0),
+    "ptrace": errno_of(101, 0, 0, 0, 0),
+    "setns": errno_of(308, 0, 0),
+    "kexec_load": errno_of(246, 0, 0, 0, 0),
+    "tiocsti": errno_of(16, 0, 0x5412, 0),
+    "tiocsti_high_bits": errno_of(16, 0, 0x100005412, 0),
+    "setuid0": errno_of(105, 0),
+}
+print(" ".join(f"{k}={v}" for k, v in sorted(results.items())))
+t = threading.Thread(target=lambda: None); t.start(); t.join()
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+print("thread ok, fork exit", os.waitpid(pid, 0)[1] >> 8, "subprocess", subprocess.run(["/bin/true"]).returncode)
+"#;
+    let (mut spec, logs, _l) = h.spec("seccomp", "");
+    spec.argv = vec!["/usr/bin/python3".into(), "-c".into(), probe.into()];
+    let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
+    let status = sb.wait().await.unwrap();
+    let out = logs.take();
+    assert_eq!(status.to_string(), "exit status 0", "{out}");
+    let first = out.lines().next().unwrap();
+    for pair in first.split(' ') {
+        assert!(pair.ends_with("=1"), "{pair} should be EPERM (1): {out}");
+    }
+    assert_eq!(first.split(' ').count(), 13, "{out}");
+    assert!(out.contains("thread ok, fork exit 7 subprocess 0"), "{out}");
+}
