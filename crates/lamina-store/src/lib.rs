@@ -1,5 +1,5 @@
 //! Lamina's durable state behind a small trait: functions with their versions and aliases,
-//! layer versions, and content-addressed blobs (code and layer zips). `SqliteStore` is the
+//! layer versions, saved test events, and content-addressed blobs (code and layer zips). `SqliteStore` is the
 //! embedded default; `MemoryStore` serves unit tests. Every write returns only once it is
 //! durable, so the API may acknowledge it.
 //!
@@ -10,10 +10,12 @@ mod blob;
 mod error;
 mod memory;
 mod sqlite;
+mod test_event;
 
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use sqlite::{BLOB_DIR, DB_FILE, SqliteStore};
+pub use test_event::TestEvent;
 
 use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
 
@@ -70,6 +72,16 @@ pub trait Store: Send + Sync + 'static {
     fn put_blob(&self, bytes: &[u8]) -> StoreResult<String>;
     /// The bytes stored under `sha256_hex`.
     fn read_blob(&self, sha256_hex: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Inserts or replaces the test event `event.name` of function `name`; `NotFound` if
+    /// the function is missing. Deleting the function deletes its test events.
+    fn put_test_event(&self, name: &str, event: &TestEvent) -> StoreResult<()>;
+    /// One saved test event.
+    fn get_test_event(&self, name: &str, event: &str) -> StoreResult<Option<TestEvent>>;
+    /// The test events of a function ordered by name (empty if the function is missing).
+    fn list_test_events(&self, name: &str) -> StoreResult<Vec<TestEvent>>;
+    /// Deletes a test event; false if missing.
+    fn delete_test_event(&self, name: &str, event: &str) -> StoreResult<bool>;
 }
 
 /// Opens the embedded default store in `data_dir` (see [`SqliteStore::open`]) behind the

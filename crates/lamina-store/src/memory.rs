@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
 
-use crate::{Store, StoreError, StoreResult, blob_key};
+use crate::{Store, StoreError, StoreResult, TestEvent, blob_key};
 
 #[derive(Default)]
 struct Inner {
@@ -15,6 +15,7 @@ struct Inner {
     layers: BTreeMap<(String, u64), LayerVersion>,
     layer_high_water: BTreeMap<String, u64>,
     blobs: BTreeMap<String, Vec<u8>>,
+    test_events: BTreeMap<(String, String), TestEvent>,
 }
 
 /// A `Store` held in memory.
@@ -75,6 +76,7 @@ impl Store for MemoryStore {
         let existed = inner.functions.remove(name).is_some();
         inner.versions.retain(|(n, _), _| n != name);
         inner.aliases.retain(|(n, _), _| n != name);
+        inner.test_events.retain(|(n, _), _| n != name);
         Ok(existed)
     }
 
@@ -240,5 +242,43 @@ impl Store for MemoryStore {
 
     fn read_blob(&self, sha256_hex: &str) -> StoreResult<Option<Vec<u8>>> {
         Ok(self.lock().blobs.get(sha256_hex).cloned())
+    }
+
+    fn put_test_event(&self, name: &str, event: &TestEvent) -> StoreResult<()> {
+        let mut inner = self.lock();
+        // A test event belongs to a function; SQLite's foreign key enforces the same.
+        if !inner.functions.contains_key(name) {
+            return Err(StoreError::NotFound(name.to_string()));
+        }
+        inner
+            .test_events
+            .insert((name.to_string(), event.name.clone()), event.clone());
+        Ok(())
+    }
+
+    fn get_test_event(&self, name: &str, event: &str) -> StoreResult<Option<TestEvent>> {
+        Ok(self
+            .lock()
+            .test_events
+            .get(&(name.to_string(), event.to_string()))
+            .cloned())
+    }
+
+    fn list_test_events(&self, name: &str) -> StoreResult<Vec<TestEvent>> {
+        let inner = self.lock();
+        Ok(inner
+            .test_events
+            .iter()
+            .filter(|((n, _), _)| n == name)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+
+    fn delete_test_event(&self, name: &str, event: &str) -> StoreResult<bool> {
+        Ok(self
+            .lock()
+            .test_events
+            .remove(&(name.to_string(), event.to_string()))
+            .is_some())
     }
 }

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{alias, function, layer, version};
-use lamina_store::{Store, StoreError, blob_key};
+use lamina_store::{Store, StoreError, TestEvent, blob_key};
 
 fn names<T>(items: &[T], name: impl Fn(&T) -> &str) -> Vec<String> {
     items.iter().map(|i| name(i).to_string()).collect()
@@ -344,6 +344,68 @@ pub fn blobs_are_content_addressed_and_idempotent<S: Store>(s: &S) {
     assert_eq!(s.read_blob(&big_key).unwrap(), Some(big));
 }
 
+fn test_event(name: &str, body: &str) -> TestEvent {
+    TestEvent {
+        name: name.to_string(),
+        body: body.to_string(),
+        last_modified_ms: 1_700_000_000_000,
+    }
+}
+
+pub fn test_events_put_replace_list_delete<S: Store>(s: &S) {
+    let err = s
+        .put_test_event("ghost", &test_event("e", "{}"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NotFound(n) if n == "ghost"),
+        "{err}"
+    );
+    assert!(s.list_test_events("ghost").unwrap().is_empty());
+
+    s.create_function(&function("alpha")).unwrap();
+    s.create_function(&function("beta")).unwrap();
+    // The body is kept byte for byte, formatting included.
+    let pretty = "{\n  \"key\": \"photo.jpg\"\n}";
+    s.put_test_event("alpha", &test_event("zeta", pretty))
+        .unwrap();
+    s.put_test_event("alpha", &test_event("Beta", "[]"))
+        .unwrap();
+    s.put_test_event("beta", &test_event("zeta", "1")).unwrap();
+    assert_eq!(
+        names(&s.list_test_events("alpha").unwrap(), |e| &e.name),
+        ["Beta", "zeta"]
+    );
+    assert_eq!(
+        s.get_test_event("alpha", "zeta").unwrap(),
+        Some(test_event("zeta", pretty))
+    );
+    assert_eq!(s.get_test_event("alpha", "nope").unwrap(), None);
+
+    let mut replaced = test_event("zeta", "{\"key\": \"other\"}");
+    replaced.last_modified_ms += 5;
+    s.put_test_event("alpha", &replaced).unwrap();
+    assert_eq!(s.get_test_event("alpha", "zeta").unwrap(), Some(replaced));
+    assert_eq!(s.list_test_events("alpha").unwrap().len(), 2);
+    // Same name under another function is another event.
+    assert_eq!(s.get_test_event("beta", "zeta").unwrap().unwrap().body, "1");
+
+    assert!(s.delete_test_event("alpha", "Beta").unwrap());
+    assert!(!s.delete_test_event("alpha", "Beta").unwrap());
+    assert_eq!(
+        names(&s.list_test_events("alpha").unwrap(), |e| &e.name),
+        ["zeta"]
+    );
+}
+
+pub fn delete_function_removes_its_test_events<S: Store>(s: &S) {
+    s.create_function(&function("alpha")).unwrap();
+    s.put_test_event("alpha", &test_event("e", "{}")).unwrap();
+    assert!(s.delete_function("alpha").unwrap());
+    s.create_function(&function("alpha")).unwrap();
+    assert!(s.list_test_events("alpha").unwrap().is_empty());
+    assert_eq!(s.get_test_event("alpha", "e").unwrap(), None);
+}
+
 trait WithVersion {
     fn with_version(self, version: u64) -> Self;
 }
@@ -374,6 +436,8 @@ macro_rules! conformance {
                 layer_versions_get_and_list_newest_first,
                 list_layers_shows_newest_per_name,
                 blobs_are_content_addressed_and_idempotent,
+                test_events_put_replace_list_delete,
+                delete_function_removes_its_test_events,
             );
         }
     };

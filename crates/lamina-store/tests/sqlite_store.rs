@@ -150,3 +150,20 @@ fn two_handles_on_one_directory_see_each_other() {
         2
     );
 }
+
+#[test]
+fn test_events_survive_drop_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = lamina_store::TestEvent {
+        name: "s3-put".into(),
+        body: "{\n  \"Records\": []\n}".into(),
+        last_modified_ms: 42,
+    };
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.create_function(&function("alpha")).unwrap();
+        store.put_test_event("alpha", &saved).unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.list_test_events("alpha").unwrap(), vec![saved]);
+}

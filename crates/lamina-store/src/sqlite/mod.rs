@@ -9,6 +9,7 @@
 mod functions;
 mod layers;
 mod schema;
+mod test_events;
 #[cfg(test)]
 mod tests;
 
@@ -22,7 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::blob::BlobDir;
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult, TestEvent};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "lamina.db";
@@ -250,5 +251,21 @@ impl Store for SqliteStore {
 
     fn read_blob(&self, sha256_hex: &str) -> StoreResult<Option<Vec<u8>>> {
         self.blobs.read(sha256_hex)
+    }
+
+    fn put_test_event(&self, name: &str, event: &TestEvent) -> StoreResult<()> {
+        self.write(|tx| test_events::put(tx, name, event))
+    }
+
+    fn get_test_event(&self, name: &str, event: &str) -> StoreResult<Option<TestEvent>> {
+        self.read(|c| test_events::get(c, name, event))
+    }
+
+    fn list_test_events(&self, name: &str) -> StoreResult<Vec<TestEvent>> {
+        self.read(|c| test_events::list(c, name))
+    }
+
+    fn delete_test_event(&self, name: &str, event: &str) -> StoreResult<bool> {
+        self.write(|tx| test_events::delete(tx, name, event))
     }
 }

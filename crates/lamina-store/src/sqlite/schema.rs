@@ -45,6 +45,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          doc     TEXT NOT NULL,
          PRIMARY KEY (name, version)
      ) STRICT;",
+    // 3: saved test events, per function (the console's Test tab and its API). They go
+    // with their function through the cascade.
+    "CREATE TABLE test_events (
+         name  TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+         event TEXT NOT NULL,
+         doc   TEXT NOT NULL,
+         PRIMARY KEY (name, event)
+     ) STRICT;",
 ];
 
 /// The schema version this code writes.
@@ -112,7 +120,8 @@ mod tests {
                 "function_versions",
                 "functions",
                 "layer_versions",
-                "layers"
+                "layers",
+                "test_events"
             ]
         );
     }
