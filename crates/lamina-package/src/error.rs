@@ -35,6 +35,10 @@ pub enum UnsafeReason {
     /// The entry is a device, fifo, socket or unknown file type.
     #[error("the entry is a {0}, only regular files and directories are allowed")]
     SpecialFile(&'static str),
+    /// The entry carries a set-user-ID or set-group-ID bit: refused, since nothing in a
+    /// function package has a reason to change identity when run.
+    #[error("the entry has a set-user-ID or set-group-ID bit")]
+    SetId,
     /// Two entries normalise to the same path.
     #[error("another entry has the same path")]
     DuplicateName,

@@ -5,8 +5,8 @@
 //! escapes, links, special files, duplicates, overlapping entries, bombs, lying headers) with
 //! the error Lambda would send, through `From<PackageError> for LambdaError`.
 //!
-//! Policy choices, each tested: all symlinks are refused; modes are normalised to `0o644` or
-//! `0o755` (setuid, setgid, sticky and write bits for group/others are dropped, not refused);
+//! Policy choices, each tested: all symlinks are refused; setuid/setgid entries are refused; other modes are normalised to
+//! `0o644` or `0o755` (sticky and write bits for group/others are dropped);
 //! names containing a backslash are refused.
 
 pub mod elf;

@@ -2,7 +2,7 @@
 //!
 //! This module owns the entry policy: size and count limits, path safety (via
 //! [`crate::entry_path`]), file types (only regular files and directories; every symlink,
-//! device, fifo and socket is refused), mode normalisation (to `0o644` or `0o755`; setuid,
+//! device, fifo and socket is refused), set-id bits refused, mode normalisation (to `0o644` or `0o755`;
 //! setgid, sticky and group/world write bits are dropped, not refused, because they carry no
 //! meaning Lambda honours and some build tools set them by accident), duplicates, path
 //! conflicts, local/central header agreement and overlapping entries. It produces the list of
@@ -173,6 +173,9 @@ pub(crate) fn validate<'a>(
 /// Whether the entry is a directory; refuses links and special files.
 fn classify(path: &EntryPath, unix_mode: Option<u32>) -> Result<bool, UnsafeReason> {
     let kind = unix_mode.map_or(0, |m| m & S_IFMT);
+    if unix_mode.is_some_and(|m| m & 0o6000 != 0) && kind != S_IFLNK {
+        return Err(UnsafeReason::SetId);
+    }
     match kind {
         // No type bits at all: trust the name's trailing slash, as zip tools do.
         0 => Ok(path.trailing_slash),
