@@ -274,9 +274,12 @@ fn exec_runtime(p: &Prepared, mut err: File) -> ! {
         if let Err(e) = check(libc::setrlimit(libc::RLIMIT_CORE, &zero)) {
             fail(format!("error setrlimit core: {e}"));
         }
-        // An empty bounding set: nothing exec'd later can regain a capability.
+        // An empty bounding set: nothing exec'd later can regain a capability. EINVAL marks
+        // the first number past the kernel's last capability.
         for cap in 0..=63 {
-            libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
+                break;
+            }
         }
         if let Err(e) = check(libc::setgroups(0, std::ptr::null())) {
             fail(format!("error setgroups: {e}"));

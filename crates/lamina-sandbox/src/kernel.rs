@@ -34,6 +34,8 @@ pub trait Kernel {
     fn symlink(&self, target: &Path, link: &Path) -> io::Result<()>;
     /// Creates an empty file (a mount point for a file bind mount).
     fn touch(&self, path: &Path) -> io::Result<()>;
+    /// Creates the character device `path` (`major`:`minor`) with mode 0666.
+    fn mknod_char(&self, path: &Path, major: u32, minor: u32) -> io::Result<()>;
     /// `mount(2)`.
     fn mount(
         &self,
@@ -113,6 +115,25 @@ impl Kernel for RealKernel {
             .truncate(false)
             .open(path)
             .map(drop)
+    }
+
+    fn mknod_char(&self, path: &Path, major: u32, minor: u32) -> io::Result<()> {
+        use nix::sys::stat::{Mode, SFlag};
+        let mode = Mode::from_bits_truncate(0o666);
+        nix::sys::stat::mknod(
+            path,
+            SFlag::S_IFCHR,
+            mode,
+            nix::sys::stat::makedev(major.into(), minor.into()),
+        )?;
+        // mknod applies the umask; the nodes must be usable by the sandbox user.
+        nix::sys::stat::fchmodat(
+            nix::fcntl::AT_FDCWD,
+            path,
+            mode,
+            nix::sys::stat::FchmodatFlags::FollowSymlink,
+        )?;
+        Ok(())
     }
 
     fn mount(

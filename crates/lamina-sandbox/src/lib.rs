@@ -51,3 +51,17 @@ pub use spec::{SandboxConfig, SandboxSpec};
 pub fn is_init_invocation() -> bool {
     std::env::args_os().nth(1).is_some_and(|a| a == INIT_ARG)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The engine holds these across `.await`s and shares sandboxes between tasks.
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<crate::Sandbox>();
+        send_sync::<crate::PreparedInit>();
+        send_sync::<crate::NetNamespace>();
+        send_sync::<crate::SandboxConfig>();
+        send_sync::<crate::SandboxError>();
+    }
+}

@@ -43,13 +43,6 @@ impl Flags {
         nodev: true,
         noexec: false,
     };
-    /// A host device node bound into /dev: devices must work, nothing may execute from it.
-    pub const DEVICE: Flags = Flags {
-        readonly: false,
-        nosuid: true,
-        nodev: false,
-        noexec: true,
-    };
 
     fn bits(self) -> MsFlags {
         let mut f = MsFlags::empty();
@@ -92,6 +85,12 @@ pub(crate) enum MountOp {
     Symlink { target: PathBuf, link: PathBuf },
     /// An empty file, used as a mount point.
     Touch { path: PathBuf },
+    /// A character device node, mode 0666.
+    CharDevice {
+        path: PathBuf,
+        major: u32,
+        minor: u32,
+    },
     /// Attach the per-sandbox /tmp, which the engine mounted on the host and passes in as a
     /// detached mount (`open_tree`): a mount made on the host after the init's mount namespace
     /// was copied would not be visible to it by path.
@@ -118,8 +117,15 @@ pub(crate) struct PlanInput<'a> {
 
 /// Top-level names that a usrmerged system turns into symlinks into /usr.
 const USR_SIBLINGS: [&str; 6] = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
-/// Host device nodes bound into the sandbox's /dev.
-const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+/// The character devices made in the sandbox's /dev: (name, major, minor), all mode 0666.
+const DEVICES: [(&str, u32, u32); 6] = [
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
 
 /// The directories and empty files a directory image needs as mount points, relative to the
 /// skeleton directory; the engine creates them once.
@@ -269,8 +275,8 @@ pub(crate) fn plan(k: &dyn Kernel, input: &PlanInput<'_>) -> Result<Vec<MountOp>
     Ok(ops)
 }
 
-/// A minimal /dev: a small tmpfs with the harmless host device nodes bound in, /dev/shm, and
-/// the /proc/self/fd symlinks; made read-only once built.
+/// A minimal /dev: a small tmpfs with the harmless character devices, /dev/shm, and the
+/// /proc/self/fd symlinks; made read-only once built.
 fn dev_ops(dev: &Path) -> Vec<MountOp> {
     let mut ops = vec![MountOp::Tmpfs {
         target: dev.into(),
@@ -282,14 +288,13 @@ fn dev_ops(dev: &Path) -> Vec<MountOp> {
             noexec: true,
         },
     }];
-    for name in DEVICES {
-        ops.push(MountOp::Touch {
+    // mknod rather than bind mounts of the host's nodes, as the Firecracker jailer does: one
+    // call instead of three mounts each, and the same devices.
+    for (name, major, minor) in DEVICES {
+        ops.push(MountOp::CharDevice {
             path: dev.join(name),
-        });
-        ops.push(MountOp::Bind {
-            source: Path::new("/dev").join(name),
-            target: dev.join(name),
-            flags: Flags::DEVICE,
+            major,
+            minor,
         });
     }
     ops.push(MountOp::Mkdir {
@@ -430,6 +435,9 @@ fn apply_one(
         MountOp::Touch { path } => k
             .touch(path)
             .map_err(|e| SandboxError::io("touch", path, e)),
+        MountOp::CharDevice { path, major, minor } => k
+            .mknod_char(path, *major, *minor)
+            .map_err(|e| SandboxError::io("mknod", path, e)),
         MountOp::RemountReadOnly { target, flags } => k
             .mount(
                 none,

@@ -190,7 +190,14 @@ fn a_bind_is_a_bind_then_a_remount_with_its_flags() {
         &[
             bind("/data/code", "/r/var/task", Flags::RO),
             bind("/run/tmp", "/r/tmp", Flags::RW),
-            bind("/dev/null", "/r/dev/null", Flags::DEVICE),
+            bind(
+                "/data/layer",
+                "/r/opt",
+                Flags {
+                    noexec: true,
+                    ..Flags::RO
+                },
+            ),
         ],
         None,
     )
@@ -214,12 +221,14 @@ fn a_bind_is_a_bind_then_a_remount_with_its_flags() {
             ),
             mount(Some("/run/tmp"), "/r/tmp", MsFlags::MS_BIND),
             mount(None, "/r/tmp", rb | MsFlags::MS_NOSUID | MsFlags::MS_NODEV),
-            mount(Some("/dev/null"), "/r/dev/null", MsFlags::MS_BIND),
-            // Device nodes must stay usable: no MS_NODEV, but nothing executes from /dev.
+            mount(Some("/data/layer"), "/r/opt", MsFlags::MS_BIND),
             mount(
                 None,
-                "/r/dev/null",
-                rb | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC
+                "/r/opt",
+                rb | MsFlags::MS_RDONLY
+                    | MsFlags::MS_NOSUID
+                    | MsFlags::MS_NODEV
+                    | MsFlags::MS_NOEXEC
             ),
         ]
     );
@@ -230,27 +239,41 @@ fn dev_is_minimal_and_sealed() {
     let k = usrmerged_host();
     let image = host_image();
     let ops = plan(&k, &input(&image, &[])).unwrap();
-    let devs: Vec<String> = ops
+    let devs: Vec<(String, u32, u32)> = ops
         .iter()
         .filter_map(|o| match o {
-            MountOp::Bind { source, flags, .. } if source.starts_with("/dev") => {
-                assert_eq!(*flags, Flags::DEVICE);
-                Some(source.display().to_string())
+            MountOp::CharDevice { path, major, minor } => {
+                Some((path.display().to_string(), *major, *minor))
             }
             _ => None,
         })
         .collect();
+    let d = |n: &str, ma, mi| (format!("/run/l/sb/root/dev/{n}"), ma, mi);
     assert_eq!(
         devs,
         [
-            "/dev/null",
-            "/dev/zero",
-            "/dev/full",
-            "/dev/random",
-            "/dev/urandom",
-            "/dev/tty"
+            d("null", 1, 3),
+            d("zero", 1, 5),
+            d("full", 1, 7),
+            d("random", 1, 8),
+            d("urandom", 1, 9),
+            d("tty", 5, 0)
         ]
     );
+    // No host device is bound in.
+    assert!(!ops.iter().any(|o| matches!(o,
+        MountOp::Bind { source, .. } if source.starts_with("/dev"))));
+    // The /dev tmpfs allows device nodes but nothing executable.
+    assert!(ops.contains(&MountOp::Tmpfs {
+        target: "/run/l/sb/root/dev".into(),
+        options: "mode=0755,size=64k".into(),
+        flags: Flags {
+            readonly: false,
+            nosuid: true,
+            nodev: false,
+            noexec: true
+        }
+    }));
     assert!(ops.contains(&MountOp::Symlink {
         target: "/proc/self/fd".into(),
         link: "/run/l/sb/root/dev/fd".into()
@@ -326,6 +349,9 @@ fn apply_stops_at_the_first_failure_and_names_it() {
             Ok(())
         }
         fn touch(&self, _: &Path) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn mknod_char(&self, _: &Path, _: u32, _: u32) -> std::io::Result<()> {
             Ok(())
         }
         fn mount(

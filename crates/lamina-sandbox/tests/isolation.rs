@@ -57,6 +57,10 @@ async fn filesystem_view_is_the_image_only_and_read_only_outside_tmp() {
         echo data > /tmp/probe && echo "tmp ok $(cat /tmp/probe)"
         echo "task: $(cat /var/task/handler.sh)"
         echo "whoami: $(whoami)"
+        echo x > /dev/null && echo "devnull ok"
+        echo "urandom $(head -c 16 /dev/urandom | wc -c)"
+        echo "dev: $(ls /dev | tr '\n' ' ')"
+        mknod /tmp/n c 1 3 2>/dev/null && echo MKNOD
         echo "mounts:"; cat /proc/self/mounts
         "#,
     );
@@ -82,6 +86,12 @@ async fn filesystem_view_is_the_image_only_and_read_only_outside_tmp() {
     assert!(out.contains("tmp ok data"), "{out}");
     assert!(out.contains("task: echo handler"), "{out}");
     assert!(out.contains("whoami: sbx_user1051"), "{out}");
+    assert!(out.contains("devnull ok\nurandom 16\n"), "{out}");
+    assert!(
+        out.contains("dev: fd full null random shm stderr stdin stdout tty urandom zero \n"),
+        "{out}"
+    );
+    assert!(!out.contains("MKNOD"), "{out}");
     // No host path leaks through the mount table either.
     assert!(!out.contains("/work"), "{out}");
     assert!(!out.contains(h.base.path().to_str().unwrap()), "{out}");

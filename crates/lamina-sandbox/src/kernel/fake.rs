@@ -20,6 +20,7 @@ pub(crate) enum Call {
         link: PathBuf,
     },
     Touch(PathBuf),
+    CharDevice(PathBuf, u32, u32),
     Mount {
         source: Option<PathBuf>,
         target: PathBuf,
@@ -169,6 +170,11 @@ impl Kernel for FakeKernel {
             s.calls.push(Call::Touch(path.into()));
             s.files.entry(path.into()).or_default();
         });
+        Ok(())
+    }
+
+    fn mknod_char(&self, path: &Path, major: u32, minor: u32) -> io::Result<()> {
+        self.with(|s| s.calls.push(Call::CharDevice(path.into(), major, minor)));
         Ok(())
     }
 
