@@ -4,6 +4,7 @@
 
 pub mod arn;
 pub mod clock;
+pub mod environment;
 pub mod error;
 pub mod function;
 pub mod runtime;

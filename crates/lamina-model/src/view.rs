@@ -47,6 +47,20 @@ pub struct EphemeralView {
 pub struct RuntimeVersionView {
     /// The runtime version the function runs on now.
     pub runtime_version_arn: String,
+    /// Lambda's `RuntimeVersionConfig.Error`; Lamina puts migration warnings here (a flag
+    /// layer that does nothing, an expired delay, a pin on a retired image).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<RuntimeVersionErrorView>,
+}
+
+/// `RuntimeVersionConfig.Error`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuntimeVersionErrorView {
+    /// `MigrationWarning` for Lamina's migration warnings.
+    pub error_code: String,
+    /// The warnings, joined with `; `.
+    pub message: String,
 }
 
 /// `SnapStart` (always off in Lamina).
@@ -176,6 +190,7 @@ impl FunctionConfiguration {
             },
             runtime_version_config: runtime_version_arn.map(|arn| RuntimeVersionView {
                 runtime_version_arn: arn,
+                error: None,
             }),
         }
     }
