@@ -105,6 +105,9 @@ fn run(status: &mut File) -> Result<i32, String> {
         libc::close_range((FD_STATUS + 1) as u32, u32::MAX, 0);
     }
     reset_signals();
+    if let Some(dir) = std::env::args_os().nth(2) {
+        drop_other_sandboxes_mounts(std::path::Path::new(&dir))?;
+    }
 
     let (raw, mut fds) = receive_spec()?;
     let spec: InitSpec = serde_json::from_slice(&raw).map_err(|e| format!("parse spec: {e}"))?;
@@ -161,6 +164,36 @@ fn run(status: &mut File) -> Result<i32, String> {
             Ok(supervise(child.as_raw(), status))
         }
     }
+}
+
+/// Makes this mount namespace private at once (so nothing the host mounts while this init
+/// waits in a pool propagates in, and nothing done here propagates out) and lazily unmounts
+/// the copies of other sandboxes' mounts (their `/tmp`s) that came with it: a waiting init
+/// must not keep another sandbox's /tmp alive after that sandbox is destroyed.
+fn drop_other_sandboxes_mounts(sandboxes_dir: &std::path::Path) -> Result<(), String> {
+    use nix::mount::{MntFlags, MsFlags};
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| format!("make mounts private: {e}"))?;
+    let info = std::fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|e| format!("read mountinfo: {e}"))?;
+    let mut points: Vec<&str> = info
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter(|p| std::path::Path::new(p).starts_with(sandboxes_dir))
+        .collect();
+    // Deepest first, so a parent is never detached before what sits on it.
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for p in points {
+        // Already gone with a parent, or never there: either way it is not visible.
+        let _ = nix::mount::umount2(p, MntFlags::MNT_DETACH);
+    }
+    Ok(())
 }
 
 /// Reads the spec from fd 3 to end of file, with the fds that came with its first bytes.

@@ -41,9 +41,18 @@ impl PreparedInit {
             pending: None,
         };
         if let Some(cg) = &prepared.cgroup {
-            prepared.pending = Some(spawn::clone_pending(&cfg.init_exe, cg)?);
+            prepared.pending = Some(spawn::clone_pending(
+                &cfg.init_exe,
+                &cfg.sandboxes_dir(),
+                cg,
+            )?);
         }
         Ok(prepared)
+    }
+
+    /// The host pid of the waiting init.
+    pub fn pid(&self) -> u32 {
+        self.pending.as_ref().map_or(0, |p| p.child.pid as u32)
     }
 
     /// The id its cgroups are named by.

@@ -42,6 +42,7 @@ pub struct Sandbox {
     dir: PathBuf,
     tmp_dir: PathBuf,
     init_exe: PathBuf,
+    sandboxes_dir: PathBuf,
     init_spec: Vec<u8>,
     cgroup: Cgroup,
     network: Network,
@@ -111,6 +112,7 @@ impl Sandbox {
             dir: dir.clone(),
             tmp_dir: tmp_dir.clone(),
             init_exe: cfg.init_exe.clone(),
+            sandboxes_dir: cfg.sandboxes_dir(),
             init_spec: Vec::new(),
             cgroup,
             network: spec.network,
@@ -369,7 +371,7 @@ impl Sandbox {
             self.wait().await?;
         }
         self.running = None;
-        let pending = spawn::clone_pending(&self.init_exe, &self.cgroup)?;
+        let pending = spawn::clone_pending(&self.init_exe, &self.sandboxes_dir, &self.cgroup)?;
         self.running = Some(Running {
             pid: pending.child.pid,
             pidfd: pending.child.pidfd,

@@ -59,13 +59,21 @@ fn dup_high(fd: BorrowedFd<'_>) -> Result<OwnedFd, SandboxError> {
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
-/// Clones the init into new PID, mount, IPC and UTS namespaces and execs `exe` in it.
-pub(crate) fn spawn_init(exe: &Path, fds: InitFds<'_>) -> Result<Child, SandboxError> {
+/// Clones the init into new PID, mount, IPC and UTS namespaces and execs `exe` in it, with
+/// `sandboxes_dir` as its second argument (mounts under it are dropped at once, see init.rs).
+pub(crate) fn spawn_init(
+    exe: &Path,
+    sandboxes_dir: &Path,
+    fds: InitFds<'_>,
+) -> Result<Child, SandboxError> {
     let exe_c = CString::new(exe.as_os_str().as_bytes())
         .map_err(|_| SandboxError::InvalidSpec(format!("init exe {} has a NUL", exe.display())))?;
     let arg = CString::new(INIT_ARG)
         .map_err(|_| SandboxError::InvalidSpec("init argument has a NUL".into()))?;
-    let argv: [*const libc::c_char; 3] = [exe_c.as_ptr(), arg.as_ptr(), std::ptr::null()];
+    let dir = CString::new(sandboxes_dir.as_os_str().as_bytes())
+        .map_err(|_| SandboxError::InvalidSpec(format!("{} has a NUL", sandboxes_dir.display())))?;
+    let argv: [*const libc::c_char; 4] =
+        [exe_c.as_ptr(), arg.as_ptr(), dir.as_ptr(), std::ptr::null()];
     let envp: [*const libc::c_char; 1] = [std::ptr::null()];
 
     let devnull = File::open("/dev/null").map_err(|e| SandboxError::io("open", "/dev/null", e))?;
@@ -238,6 +246,7 @@ pub(crate) struct SpecSender(std::os::unix::net::UnixStream);
 /// Clones an init and moves it into `cgroup`.
 pub(crate) fn clone_pending(
     exe: &Path,
+    sandboxes_dir: &Path,
     cgroup: &crate::cgroup::Cgroup,
 ) -> Result<Pending, SandboxError> {
     let (ours, theirs) =
@@ -246,6 +255,7 @@ pub(crate) fn clone_pending(
         .map_err(|e| SandboxError::sys("pipe", e))?;
     let child = spawn_init(
         exe,
+        sandboxes_dir,
         InitFds {
             spec: std::os::fd::AsFd::as_fd(&theirs),
             status: std::os::fd::AsFd::as_fd(&status_w),

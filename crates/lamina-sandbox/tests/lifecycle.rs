@@ -108,3 +108,34 @@ async fn a_directory_image_is_the_whole_root() {
     // The image itself was not written.
     assert!(!image.join("etc/x").exists());
 }
+
+#[tokio::test]
+async fn a_pooled_init_does_not_hold_other_sandboxes_tmp() {
+    // A prepared init's mount namespace is a copy of the host's, including every live
+    // sandbox's /tmp tmpfs; kept, it would pin that memory after the sandbox is destroyed.
+    let Some(h) = Harness::new() else { return };
+    let (spec, _logs, _l) = h.spec("holder", "sleep 1000");
+    let id = spec.id.clone();
+    let sb = Sandbox::start(spec, &h.cfg).unwrap();
+    let tmp = h.cfg.run_dir.join("sandboxes").join(&id).join("tmp");
+    let ours = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(ours.contains(tmp.to_str().unwrap()));
+
+    let prepared = lamina_sandbox::PreparedInit::new("pool-holder-0", &h.cfg).unwrap();
+    let theirs = format!("/proc/{}/mountinfo", prepared.pid());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let info = std::fs::read_to_string(&theirs).unwrap();
+        if !info.contains(tmp.to_str().unwrap()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the pooled init still holds {}",
+            tmp.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(sb);
+    drop(prepared);
+}
