@@ -139,3 +139,42 @@ async fn a_pooled_init_does_not_hold_other_sandboxes_tmp() {
     drop(sb);
     drop(prepared);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_starts_keep_their_logs_environment_and_tmp_apart() {
+    // Reliability reference §8 case 10: sandboxes started at the same time from several
+    // threads see only their own environment, /tmp and processes.
+    let Some(h) = Harness::new() else { return };
+    let h = std::sync::Arc::new(h);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let h = h.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut spec, logs, _l) = h.spec(
+                "conc",
+                "echo $MARK > /tmp/mark; sleep 0.2; echo \"$MARK $(cat /tmp/mark) $(ls /tmp | wc -l) $(ls /proc | grep -c '^[0-9]')\"",
+            );
+            spec.env.push(("MARK".into(), format!("m{i}")));
+            let cfg = h.cfg.clone();
+            let mut sb = tokio::task::spawn_blocking(move || Sandbox::start(spec, &cfg))
+                .await
+                .unwrap()
+                .unwrap();
+            let status = sb.wait().await.unwrap();
+            (i, status.to_string(), logs.take())
+        }));
+    }
+    for t in tasks {
+        let (i, status, out) = t.await.unwrap();
+        assert_eq!(status, "exit status 0", "{out}");
+        // Its own mark, one file in its /tmp, and only its own processes (init, sh, and the
+        // subshell running ls/grep).
+        let fields: Vec<&str> = out.split_whitespace().collect();
+        assert_eq!(
+            &fields[..3],
+            [format!("m{i}"), format!("m{i}"), "1".to_string()],
+            "{out}"
+        );
+        assert!(fields[3].parse::<u32>().unwrap() <= 5, "{out}");
+    }
+}
