@@ -1,5 +1,5 @@
 //! Lamina's durable state behind a small trait: functions with their versions and aliases,
-//! layer versions, saved test events, and content-addressed blobs (code and layer zips). `SqliteStore` is the
+//! layer versions, migration plans, saved test events, and content-addressed blobs (code and layer zips). `SqliteStore` is the
 //! embedded default; `MemoryStore` serves unit tests. Every write returns only once it is
 //! durable, so the API may acknowledge it.
 //!
@@ -17,6 +17,7 @@ pub use memory::MemoryStore;
 pub use sqlite::{BLOB_DIR, DB_FILE, SqliteStore};
 pub use test_event::TestEvent;
 
+use lamina_model::environment::MigrationPlan;
 use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
 
 /// Result of a store operation.
@@ -66,6 +67,15 @@ pub trait Store: Send + Sync + 'static {
     fn list_layers(&self) -> StoreResult<Vec<LayerVersion>>;
     /// Deletes a layer version; false if missing.
     fn delete_layer_version(&self, name: &str, version: u64) -> StoreResult<bool>;
+
+    /// Inserts a migration plan, or replaces the plan of the same name.
+    fn put_plan(&self, plan: &MigrationPlan) -> StoreResult<()>;
+    /// The plan called `name`.
+    fn get_plan(&self, name: &str) -> StoreResult<Option<MigrationPlan>>;
+    /// Every plan, ordered by name.
+    fn list_plans(&self) -> StoreResult<Vec<MigrationPlan>>;
+    /// Deletes a plan; false if missing.
+    fn delete_plan(&self, name: &str) -> StoreResult<bool>;
 
     /// Stores bytes under their hex SHA-256 and returns that key; storing the same bytes
     /// twice is a no-op. Durable (file and directory synced) before returning.

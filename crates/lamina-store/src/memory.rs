@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
+use lamina_model::environment::MigrationPlan;
 use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
 
 use crate::{Store, StoreError, StoreResult, TestEvent, blob_key};
@@ -16,6 +17,7 @@ struct Inner {
     layer_high_water: BTreeMap<String, u64>,
     blobs: BTreeMap<String, Vec<u8>>,
     test_events: BTreeMap<(String, String), TestEvent>,
+    plans: BTreeMap<String, MigrationPlan>,
 }
 
 /// A `Store` held in memory.
@@ -229,6 +231,23 @@ impl Store for MemoryStore {
             .layers
             .remove(&(name.to_string(), version))
             .is_some())
+    }
+
+    fn put_plan(&self, plan: &MigrationPlan) -> StoreResult<()> {
+        self.lock().plans.insert(plan.name.clone(), plan.clone());
+        Ok(())
+    }
+
+    fn get_plan(&self, name: &str) -> StoreResult<Option<MigrationPlan>> {
+        Ok(self.lock().plans.get(name).cloned())
+    }
+
+    fn list_plans(&self) -> StoreResult<Vec<MigrationPlan>> {
+        Ok(self.lock().plans.values().cloned().collect())
+    }
+
+    fn delete_plan(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.lock().plans.remove(name).is_some())
     }
 
     fn put_blob(&self, bytes: &[u8]) -> StoreResult<String> {

@@ -406,6 +406,42 @@ pub fn delete_function_removes_its_test_events<S: Store>(s: &S) {
     assert_eq!(s.get_test_event("alpha", "e").unwrap(), None);
 }
 
+fn plan(name: &str, opt_in: &str) -> lamina_model::environment::MigrationPlan {
+    let text = include_str!("../../../docs/examples/amazon-linux-2019.toml")
+        .replace(
+            "name = \"amazon-linux-2019\"",
+            &format!("name = \"{name}\""),
+        )
+        .replace("arn:aws:lambda:::awslayer:AmazonLinux1803", opt_in);
+    lamina_model::environment::parse_plan_toml(&text).unwrap()
+}
+
+pub fn plans_put_replace_list_delete<S: Store>(s: &S) {
+    assert_eq!(s.get_plan("seed").unwrap(), None);
+    assert!(s.list_plans().unwrap().is_empty());
+    let seed = plan("seed", "arn:aws:lambda:::awslayer:AmazonLinux1803");
+    s.put_plan(&seed).unwrap();
+    assert_eq!(s.get_plan("seed").unwrap(), Some(seed.clone()));
+    let mut changed = seed.clone();
+    changed.description = "moved a week".into();
+    changed.phases.t4 += time::Duration::days(7);
+    s.put_plan(&changed).unwrap();
+    assert_eq!(s.get_plan("seed").unwrap(), Some(changed.clone()));
+    let other = plan("another", "arn:aws:lambda:::awslayer:Other");
+    s.put_plan(&other).unwrap();
+    let names: Vec<String> = s
+        .list_plans()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["another", "seed"]);
+    assert!(s.delete_plan("seed").unwrap());
+    assert!(!s.delete_plan("seed").unwrap());
+    assert_eq!(s.get_plan("seed").unwrap(), None);
+    assert_eq!(s.list_plans().unwrap(), vec![other]);
+}
+
 trait WithVersion {
     fn with_version(self, version: u64) -> Self;
 }

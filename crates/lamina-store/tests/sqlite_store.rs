@@ -167,3 +167,19 @@ fn test_events_survive_drop_and_reopen() {
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(store.list_test_events("alpha").unwrap(), vec![saved]);
 }
+
+#[test]
+fn migration_plans_survive_drop_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = lamina_model::environment::parse_plan_toml(include_str!(
+        "../../../docs/examples/amazon-linux-2019.toml"
+    ))
+    .unwrap();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.put_plan(&plan).unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.get_plan(&plan.name).unwrap(), Some(plan.clone()));
+    assert_eq!(store.list_plans().unwrap(), vec![plan]);
+}

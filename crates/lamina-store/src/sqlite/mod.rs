@@ -4,10 +4,11 @@
 //! files under `<data_dir>/blobs/`. Each trait call is one transaction.
 //!
 //! This module owns opening, the connection settings and the transaction discipline; the
-//! schema is in `schema`, the queries in `functions` and `layers`.
+//! schema is in `schema`, the queries in `functions`, `layers` and `plans`.
 
 mod functions;
 mod layers;
+mod plans;
 mod schema;
 mod test_events;
 #[cfg(test)]
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use lamina_model::environment::MigrationPlan;
 use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use serde::Serialize;
@@ -243,6 +245,22 @@ impl Store for SqliteStore {
 
     fn delete_layer_version(&self, name: &str, version: u64) -> StoreResult<bool> {
         self.write(|tx| layers::delete(tx, name, version))
+    }
+
+    fn put_plan(&self, plan: &MigrationPlan) -> StoreResult<()> {
+        self.write(|tx| plans::put(tx, plan))
+    }
+
+    fn get_plan(&self, name: &str) -> StoreResult<Option<MigrationPlan>> {
+        self.read(|c| plans::get(c, name))
+    }
+
+    fn list_plans(&self) -> StoreResult<Vec<MigrationPlan>> {
+        self.read(plans::list)
+    }
+
+    fn delete_plan(&self, name: &str) -> StoreResult<bool> {
+        self.write(|tx| plans::delete(tx, name))
     }
 
     fn put_blob(&self, bytes: &[u8]) -> StoreResult<String> {

@@ -53,6 +53,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          doc   TEXT NOT NULL,
          PRIMARY KEY (name, event)
      ) STRICT;",
+    // 4: migration plans, one JSON document per plan name.
+    "CREATE TABLE migration_plans (
+         name TEXT PRIMARY KEY NOT NULL,
+         doc  TEXT NOT NULL
+     ) STRICT;",
 ];
 
 /// The schema version this code writes.
@@ -121,6 +126,7 @@ mod tests {
                 "functions",
                 "layer_versions",
                 "layers",
+                "migration_plans",
                 "test_events"
             ]
         );
