@@ -9,6 +9,7 @@ mod cache;
 mod functions;
 mod layers;
 mod settings;
+mod test_events;
 mod versions;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use lamina_model::{Account, Clock, Function, FunctionVersion, LATEST, LambdaErro
 use lamina_store::{Store, StoreError};
 
 pub use settings::AccountSettings;
+pub use test_events::{MAX_TEST_EVENT_BYTES, MAX_TEST_EVENT_NAME, MAX_TEST_EVENTS};
 
 /// Limits the control plane enforces (configurable, Lambda's values by default).
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ mod invoke;
 mod layers;
 mod logs;
 mod settings;
+mod test_events;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(settings::routes())
         .merge(invoke::routes())
         .merge(logs::routes())
+        .merge(test_events::routes())
         .fallback(unknown_route)
         // A known path with a method no operation uses is no operation either: the same JSON
         // 404 rather than axum's bare 405 with an empty body.
