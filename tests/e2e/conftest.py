@@ -178,3 +178,65 @@ def blob_files(server) -> set:
     """Every file under <data_dir>/blobs (content-addressed zips and any temporaries)."""
     root = Path(server.data_dir) / "blobs"
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+# --- helpers for the invoke acceptance tests (tests/e2e/test_invoke_*.py) ---
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+# Builds and downloads that several test sessions can share (the Rust fixture, awslambdaric).
+E2E_CACHE = Path(os.environ.get("LAMINA_E2E_CACHE", "/tmp/lamina-e2e-cache"))
+
+
+@pytest.fixture(scope="module")
+def invoke_server(tmp_path_factory):
+    """One server with the engine for a whole test module (cold starts dominate otherwise)."""
+    s = Server(tmp_path_factory.mktemp("invoke") / "data").start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def ilam(invoke_server):
+    return invoke_server.client()
+
+
+def deploy(lam, name, code, runtime="python3.11", handler="app.handler", **kw):
+    """Creates a function from a zip (bytes) or {path: content}; returns its configuration."""
+    zipped = code if isinstance(code, bytes) else make_zip(code)
+    return lam.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler, Code={"ZipFile": zipped}, **kw)
+
+
+class Invoked:
+    """A boto3 Invoke response, read: status, payload (parsed JSON when it is), headers, tail."""
+
+    def __init__(self, resp):
+        self.status = resp["StatusCode"]
+        raw = resp["Payload"].read() if "Payload" in resp else b""
+        self.raw = raw
+        try:
+            self.payload = json.loads(raw) if raw else None
+        except ValueError:
+            self.payload = raw
+        self.function_error = resp.get("FunctionError")
+        self.executed_version = resp.get("ExecutedVersion")
+        self.headers = resp["ResponseMetadata"]["HTTPHeaders"]
+        self.request_id = self.headers.get("x-amzn-requestid")
+        self.log = _base64.b64decode(resp["LogResult"]).decode(errors="replace") if resp.get("LogResult") else ""
+
+
+def invoke(lam, name, event=None, **kw) -> Invoked:
+    """Invokes synchronously with Tail logs unless told otherwise."""
+    kw.setdefault("LogType", "Tail")
+    payload = event if isinstance(event, (bytes, str)) else json.dumps(event if event is not None else {})
+    return Invoked(lam.invoke(FunctionName=name, Payload=payload, **kw))
+
+
+def report_fields(log: str) -> dict:
+    """The REPORT line's `Key: value` fields (numbers as floats) from a log text."""
+    line = next(l for l in log.splitlines() if l.startswith("REPORT RequestId:"))
+    out = {}
+    for part in line.split("\t"):
+        key, _, value = part.partition(": ")
+        m = re.match(r"^([\d.]+)", value)
+        out[key.strip()] = float(m.group(1)) if m and key != "REPORT RequestId" else value.strip()
+    return out
