@@ -84,7 +84,8 @@ def test_create_returns_full_configuration_and_get_function_serves_the_same_zip(
 
     # The same function by full ARN and by qualified name.
     assert lam.get_function_configuration(FunctionName=arn("shape-fn"))["FunctionName"] == "shape-fn"
-    assert lam.get_function_configuration(FunctionName="shape-fn:$LATEST")["Version"] == "$LATEST"
+    qualified = lam.get_function_configuration(FunctionName="shape-fn:$LATEST")
+    assert (qualified["Version"], qualified["FunctionArn"]) == ("$LATEST", arn("shape-fn", "$LATEST"))
 
 
 def test_list_functions_pages_with_marker_and_paginator(lam):

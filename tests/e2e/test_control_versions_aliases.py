@@ -45,7 +45,8 @@ def test_publish_versions_numbering_and_listing(lam):
 
     listed = lam.list_versions_by_function(FunctionName="ver-fn")["Versions"]
     assert [v["Version"] for v in listed] == ["$LATEST", "1", "2", "3"]
-    assert [v["FunctionArn"] for v in listed] == [arn("ver-fn")] + [arn("ver-fn", n) for n in ("1", "2", "3")]
+    # Lambda lists $LATEST under its qualified ARN too.
+    assert [v["FunctionArn"] for v in listed] == [arn("ver-fn", n) for n in ("$LATEST", "1", "2", "3")]
     assert [v["CodeSha256"] for v in listed] == [code_sha256(V2_ZIP), code_sha256(PY_HELLO), code_sha256(V2_ZIP), code_sha256(V2_ZIP)]
 
     page = lam.list_versions_by_function(FunctionName="ver-fn", MaxItems=2)
@@ -54,6 +55,13 @@ def test_publish_versions_numbering_and_listing(lam):
     assert [v["Version"] for v in rest["Versions"]] == ["2", "3"]
 
     # A published version keeps its own code, served at its own Code.Location.
+    everything = lam.list_functions(FunctionVersion="ALL")["Functions"]
+    assert [(f["Version"], f["FunctionArn"]) for f in everything] == [(n, arn("ver-fn", n)) for n in ("$LATEST", "1", "2", "3")]
+    assert [f["FunctionArn"] for f in lam.list_functions()["Functions"]] == [arn("ver-fn")]
+    latest = lam.get_function(FunctionName="ver-fn", Qualifier="$LATEST")["Configuration"]
+    assert (latest["Version"], latest["FunctionArn"]) == ("$LATEST", arn("ver-fn", "$LATEST"))
+    assert lam.get_function(FunctionName="ver-fn")["Configuration"]["FunctionArn"] == arn("ver-fn")
+
     old = lam.get_function(FunctionName="ver-fn", Qualifier="1")
     assert old["Configuration"]["Version"] == "1"
     assert old["Configuration"]["MemorySize"] == 128
@@ -109,6 +117,9 @@ def test_alias_lifecycle_with_routing_weights(lam, raw_lam):
     # The alias resolves as a qualifier.
     via_alias = lam.get_function(FunctionName="alias-fn", Qualifier="live")
     assert via_alias["Configuration"]["Version"] == "1"
+    # Read through an alias, the function is named by the alias ARN.
+    assert via_alias["Configuration"]["FunctionArn"] == arn("alias-fn", "live")
+    assert lam.get_function_configuration(FunctionName=arn("alias-fn", "live"))["FunctionArn"] == arn("alias-fn", "live")
     assert http_get_bytes(via_alias["Code"]["Location"]) == PY_HELLO
 
     updated = lam.update_alias(FunctionName="alias-fn", Name="live", FunctionVersion="2", RoutingConfig={"AdditionalVersionWeights": {"3": 0.5}})

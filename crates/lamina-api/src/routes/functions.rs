@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use lamina_model::view::FunctionConfiguration;
-use lamina_model::{Function, FunctionVersion, LambdaError};
+use lamina_model::{Function, FunctionVersion, LATEST, LambdaError};
 use serde_json::json;
 
 use super::{QueryParams, base_url};
@@ -61,6 +61,40 @@ fn config(
     FunctionConfiguration::of(state.control.account(), function, version, runtime_version)
 }
 
+/// The configuration as read through `qualifier`: Lambda then names the function by the
+/// qualifier the caller used (`name:$LATEST`, `name:live`) while `Version` stays the version
+/// it resolved to. Unqualified reads keep the unqualified ARN.
+fn config_as(
+    state: &AppState,
+    function: &Function,
+    version: &FunctionVersion,
+    qualifier: Option<&str>,
+) -> FunctionConfiguration {
+    let mut view = config(state, function, version);
+    if let Some(q) = qualifier {
+        view.function_arn = state
+            .control
+            .account()
+            .qualified_function_arn(&function.name, q);
+    }
+    view
+}
+
+/// The qualifier a read named, from `Qualifier` or the function name (`name:alias`).
+fn requested_qualifier(state: &AppState, name: &str, q: &QueryParams) -> Option<String> {
+    q.get("Qualifier")
+        .filter(|v| !v.is_empty())
+        .map(String::from)
+        .or_else(|| {
+            state
+                .control
+                .account()
+                .parse_function_ref(name)
+                .ok()
+                .and_then(|r| r.qualifier)
+        })
+}
+
 async fn create_function(
     State(state): State<Arc<AppState>>,
     LambdaJson(input): LambdaJson<CreateFunctionInput>,
@@ -78,15 +112,29 @@ async fn list_functions(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
     let q = QueryParams::parse(query.as_deref());
+    let all_versions = match q.get("FunctionVersion") {
+        None => false,
+        Some("ALL") => true,
+        Some(other) => {
+            return Err(LambdaError::constraint(
+                other,
+                "functionVersion",
+                "Member must satisfy enum value set: [ALL]",
+            )
+            .into());
+        }
+    };
     let (functions, next) = state
         .control
         .list_functions(q.get("Marker").map(String::from), q.max_items()?)
         .await?;
-    let all_versions = q.get("FunctionVersion") == Some("ALL");
     let mut out = Vec::with_capacity(functions.len());
     for function in &functions {
-        out.push(config(&state, function, &function.latest));
-        if all_versions {
+        if !all_versions {
+            out.push(config(&state, function, &function.latest));
+        } else {
+            // Listing every version names `$LATEST` by its qualified ARN, as Lambda does.
+            out.push(config_as(&state, function, &function.latest, Some(LATEST)));
             let (_, versions, _) = state
                 .control
                 .list_versions(&function.name, None, Some(10_000))
@@ -112,13 +160,14 @@ async fn get_function(
         .control
         .get_function(&name, q.get("Qualifier"))
         .await?;
+    let qualifier = requested_qualifier(&state, &name, &q);
     let location = format!(
         "{}/lamina/code/{}",
         base_url(&headers, &state.base_url),
         version.code.sha256_hex
     );
     let mut body = json!({
-        "Configuration": config(&state, &function, &version),
+        "Configuration": config_as(&state, &function, &version, qualifier.as_deref()),
         "Code": { "RepositoryType": "S3", "Location": location },
     });
     if !function.tags.is_empty() {
@@ -140,7 +189,8 @@ async fn get_configuration(
         .control
         .get_function(&name, q.get("Qualifier"))
         .await?;
-    Ok(Json(config(&state, &function, &version)).into_response())
+    let qualifier = requested_qualifier(&state, &name, &q);
+    Ok(Json(config_as(&state, &function, &version, qualifier.as_deref())).into_response())
 }
 
 async fn update_configuration(
@@ -197,9 +247,10 @@ async fn list_versions(
         .control
         .list_versions(&name, q.get("Marker").map(String::from), q.max_items()?)
         .await?;
+    // `$LATEST` is listed under its qualified ARN, like every published version.
     let list: Vec<_> = versions
         .iter()
-        .map(|v| config(&state, &function, v))
+        .map(|v| config_as(&state, &function, v, Some(&v.version)))
         .collect();
     let mut body = json!({ "Versions": list });
     if let Some(next) = next {
