@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use lamina_model::environment::RuntimeVersion;
 use lamina_model::{Function, FunctionVersion};
 use lamina_runtime_api::{InitOutcome, Invocation, InvokeOutcome, RuntimeApi, RuntimeApiConfig};
-use lamina_sandbox::{Network, Sandbox, SandboxSpec};
+use lamina_sandbox::{ImageRoot, Network, Sandbox, SandboxSpec};
 
 use crate::error::EngineError;
 use crate::launch::{self, EnvContext, LaunchFault};
@@ -73,13 +74,16 @@ fn lock(m: &Mutex<LogStream>) -> std::sync::MutexGuard<'_, LogStream> {
 }
 
 impl Env {
-    /// Builds and starts an environment for `version` of `function`.
+    /// Builds and starts an environment for `version` of `function` on `image`, printing
+    /// `INIT_START` with `runtime_version` first when there is one.
     pub async fn start(
         shared: &Arc<Shared>,
         function: &Function,
         version: &FunctionVersion,
         key: PoolKey,
         generation: u64,
+        image: ImageRoot,
+        runtime_version: Option<&RuntimeVersion>,
     ) -> Result<Env, StartFault> {
         let code_dir = shared.code.dir_for(&version.code).await?;
         let mut layer_dirs = Vec::new();
@@ -113,6 +117,14 @@ impl Env {
         let stream = shared
             .logs
             .new_stream(&version.spec.logging.log_group, stream_name.clone());
+        if let Some(rv) = runtime_version {
+            // Lambda's cold-start line, before anything the runtime prints.
+            lock(&stream).push(format!(
+                "INIT_START Runtime Version: {}\tRuntime Version ARN: {}",
+                rv.name(),
+                rv.arn
+            ));
+        }
         let env = launch::environment(&EnvContext {
             account: &shared.account,
             function,
@@ -128,7 +140,7 @@ impl Env {
         let uid = shared.next_uid();
         let spec = SandboxSpec {
             id: shared.next_sandbox_id(),
-            image: shared.image.clone(),
+            image,
             task_dir: code_dir,
             layer_dirs,
             runtime_dir: Some(shared.runtimes_dir.clone()),
@@ -184,7 +196,9 @@ impl Env {
         let mut init_duration = None;
         if self.needs_init {
             let began = Instant::now();
-            let init = self.init(shared.init_timeout, timeout).await;
+            let init = self
+                .init(&req.request_id, shared.init_timeout, timeout)
+                .await;
             init_duration = Some(began.elapsed());
             if let Err(payload) = init {
                 let error_type = error_type_of(&payload);
@@ -337,9 +351,11 @@ impl Env {
 
     /// Restarts the runtime if needed and waits for its init; on failure returns the error
     /// payload the caller gets. An init that overruns the init timeout is retried once
-    /// under the function timeout (Lambda's suppressed init).
+    /// under the function timeout (Lambda's suppressed init). Failures that Lamina detects
+    /// (a timeout, an exit) name `request_id`, as Lambda's do: the init ran for that invoke.
     async fn init(
         &mut self,
+        request_id: &str,
         init_timeout: Duration,
         function_timeout: Duration,
     ) -> Result<(), Bytes> {
@@ -351,7 +367,7 @@ impl Env {
                     self.healthy = false;
                     return Err(outcome::platform_error(
                         "Runtime.Unknown",
-                        "",
+                        request_id,
                         "Lamina could not restart the runtime",
                     ));
                 }
@@ -377,7 +393,7 @@ impl Env {
                 }
                 Err(status) => {
                     self.mark_dead();
-                    return Err(outcome::exited("", &status));
+                    return Err(outcome::exited(request_id, &status));
                 }
                 Ok(InitOutcome::TimedOut) => {
                     let _ = self.sandbox.kill_all();
@@ -386,7 +402,7 @@ impl Env {
                     if attempt == 1 {
                         return Err(outcome::platform_error(
                             "Sandbox.Timedout",
-                            "",
+                            request_id,
                             &report::timed_out_text(function_timeout.as_secs() as u32),
                         ));
                     }
@@ -395,7 +411,7 @@ impl Env {
         }
         Err(outcome::platform_error(
             "Sandbox.Timedout",
-            "",
+            request_id,
             "init did not finish",
         ))
     }

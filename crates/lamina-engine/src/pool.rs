@@ -17,6 +17,9 @@ pub struct PoolKey {
     pub version: String,
     /// The version's revision (changes with code or configuration).
     pub revision: String,
+    /// The image it runs on: when a function's resolved image changes, its sandboxes on the
+    /// old image are never reused (they idle out, or go with the next drain).
+    pub image: lamina_model::environment::ImageId,
 }
 
 #[derive(Default)]
