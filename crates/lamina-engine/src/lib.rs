@@ -1,7 +1,7 @@
 //! The invoke engine: it runs function versions in sandboxes, keeps warm environments per
-//! (version, revision) and reuses them one invocation at a time, enforces reserved and
-//! account concurrency, applies timeouts, captures logs and writes Lambda's START/END/REPORT
-//! lines. It decides nothing about the control plane: the API resolves names, qualifiers and
+//! (version, revision, environment image) and reuses them one invocation at a time, enforces
+//! reserved and account concurrency, applies timeouts, captures logs and writes Lambda's
+//! INIT_START/START/END/REPORT lines. It decides nothing about the control plane: the API resolves names, qualifiers and
 //! aliases and hands the engine a concrete function version.
 //!
 //! The invoke path touches no disk and takes no global lock: a warm invoke is a per-function
@@ -10,6 +10,7 @@
 mod code_cache;
 mod environment;
 mod error;
+mod images;
 pub mod launch;
 pub mod logs;
 pub mod outcome;
@@ -29,6 +30,7 @@ use lamina_store::Store;
 
 pub use environment::StartFault;
 pub use error::EngineError;
+pub use images::{EnvironmentResolver, ImageRegistry, ResolvedEnvironment};
 pub use logs::{LogEvent, LogStore};
 pub use outcome::InvokeOutput;
 pub use pool::Throttle;
@@ -82,6 +84,8 @@ pub struct Engine {
     shared: Arc<Shared>,
     pools: Arc<Pools>,
     idle_timeout: Duration,
+    /// Set once at start-up; read lock-free on every invoke. Unset: everything runs on `host`.
+    resolver: std::sync::OnceLock<Arc<dyn EnvironmentResolver>>,
 }
 
 impl Engine {
@@ -139,6 +143,7 @@ impl Engine {
             shared,
             pools: Pools::new(cfg.account_concurrency),
             idle_timeout: cfg.idle_timeout,
+            resolver: std::sync::OnceLock::new(),
         });
         engine.refill_netns();
         engine.start_reaper();
@@ -175,9 +180,11 @@ impl Engine {
     /// cannot run is an API error; everything that goes wrong in the function is an output
     /// with an error payload.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutput, LambdaError> {
+        let resolved = self.resolve_environment(&req.function, &req.version);
         let key = PoolKey {
             version: req.version.version.clone(),
             revision: req.version.revision_id.clone(),
+            image: resolved.image.clone(),
         };
         let mut lease = self
             .pools
@@ -192,6 +199,8 @@ impl Engine {
                 &req.version,
                 key,
                 lease.generation,
+                self.image_root(&resolved)?,
+                resolved.runtime_version.as_ref(),
             )
             .await
             {
@@ -234,6 +243,43 @@ impl Engine {
             stale.destroy();
         }
         Ok(output)
+    }
+
+    /// Gives the engine the resolver that decides each invocation's image (the control
+    /// plane's migration plans). Only the first call takes effect; false after that.
+    pub fn set_resolver(&self, resolver: Arc<dyn EnvironmentResolver>) -> bool {
+        self.resolver.set(resolver).is_ok()
+    }
+
+    /// The images this engine can start sandboxes on; register directory images here.
+    pub fn images(&self) -> &ImageRegistry {
+        &self.shared.images
+    }
+
+    /// The environment `version` runs in now (`host` without a resolver).
+    pub fn resolve_environment(
+        &self,
+        function: &Function,
+        version: &FunctionVersion,
+    ) -> ResolvedEnvironment {
+        match self.resolver.get() {
+            Some(r) => r.resolve(function, version),
+            None => ResolvedEnvironment::host(),
+        }
+    }
+
+    /// The root file system of a resolved image, or the error the caller sees when this
+    /// engine cannot start it.
+    fn image_root(&self, resolved: &ResolvedEnvironment) -> Result<ImageRoot, LambdaError> {
+        self.shared.images.get(&resolved.image).ok_or_else(|| {
+            LambdaError::new(
+                lamina_model::ErrorKind::InvalidRuntime,
+                format!(
+                    "The function resolves to environment image {}, which this server cannot start; build or register it (lamina env build {})",
+                    resolved.image, resolved.image
+                ),
+            )
+        })
     }
 
     /// An invocation of a function whose bootstrap is missing: Lambda's
