@@ -3,7 +3,7 @@
 //! local evaluation of intrinsics (`intrinsic`, `overrides`), the functions, layers and
 //! routes local commands run (`function`, `layer`, `event`, `model`), and `validate`.
 //!
-//! Local invoke and start-api themselves are not here yet; they will build on [`Model`].
+//! The `lamina local` commands (invoke, start-api, start-lambda) run on [`Model`] in `local`.
 
 pub mod code;
 pub mod event;
@@ -12,6 +12,7 @@ pub mod globals;
 pub mod intrinsic;
 pub mod layer;
 pub mod load;
+pub mod local;
 pub mod model;
 pub mod node;
 pub mod overrides;

@@ -1,7 +1,10 @@
 //! The command line: one clap definition, then a validated configuration per command.
 
+mod generate_event;
+mod local;
 mod logs;
 mod server;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -44,20 +47,35 @@ pub enum Command {
     /// Print a function's logs from a running server (START, the function's output, END,
     /// REPORT).
     Logs(logs::LogsArgs),
+    /// Check a SAM template as `sam validate` does (`--lint` for warnings).
+    Validate(validate::ValidateArgs),
+    /// Print a sample event of an AWS service (`lamina generate-event --help` lists them).
+    GenerateEvent(generate_event::GenerateEventArgs),
+    /// Run a SAM template's functions locally: invoke, start-api, start-lambda.
+    #[command(subcommand)]
+    Local(local::LocalCommand),
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    init_logging(cli.log_format);
+    // SAM-style commands keep stderr for function output; only warnings by default.
+    let quiet = matches!(
+        cli.command,
+        Command::Validate(_) | Command::GenerateEvent(_) | Command::Local(_)
+    );
+    init_logging(cli.log_format, if quiet { "warn" } else { "info" });
     match cli.command {
         Command::Server(args) => server::run(args),
         Command::Logs(args) => logs::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::GenerateEvent(args) => generate_event::run(args),
+        Command::Local(cmd) => local::run(cmd),
     }
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LAMINA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -1,0 +1,469 @@
+//! Runs a template's functions in Lamina's engine, without a server: the engine gets a cache
+//! folder (extracted code and layers, kept between runs), a run folder and a cgroup parent
+//! of this process's own, and each function is handed to it as a `$LATEST` version built
+//! from the template. When a function's code changes on disk its revision changes, so the
+//! next invocation gets a fresh environment and the stale ones are drained.
+//!
+//! Functions run with the host's network (tag `lamina:network=host`), as SAM CLI's
+//! containers reach the network: local functions usually talk to local or real services.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use lamina_engine::{Engine, EngineConfig, EngineError, InvokeOutput, InvokeRequest};
+use lamina_model::function::{LoggingConfig, State, UpdateStatus};
+use lamina_model::{
+    Account, CodeRef, Function, FunctionSpec, FunctionVersion, LATEST, LambdaError, LayerRef,
+};
+use lamina_store::MemoryStore;
+use sha2::{Digest, Sha256};
+
+use crate::function::PackageType;
+use crate::local::package::{PackageError, Packages};
+use crate::local::project::{Project, ProjectError};
+use crate::model::LayerSource;
+
+/// The only environment image `--env` accepts until environments are built.
+pub const HOST_ENVIRONMENT: &str = "host";
+
+/// Why a function could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// The template or the function name.
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    /// The code folder.
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    /// The engine could not start.
+    #[error(
+        "the invoke engine could not start (lamina local needs root, namespaces and cgroups): {0}"
+    )]
+    Engine(#[from] EngineError),
+    /// The function cannot be run locally as written.
+    #[error("{id} cannot run locally: {reason}")]
+    NotRunnable {
+        /// The function.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// `--env` names an environment that does not exist.
+    #[error(
+        "unknown execution environment {0:?}: only \"host\" (this machine's own /usr, /lib and /etc) is available until environment images can be built"
+    )]
+    Environment(String),
+    /// The engine refused the invocation (throttled, unsupported runtime, …).
+    #[error("{0}")]
+    Lambda(#[from] LambdaError),
+}
+
+/// How a runner is set up.
+#[derive(Debug, Clone)]
+pub struct RunnerOptions {
+    /// Cache of extracted code and layers (see [`default_cache_dir`]).
+    pub cache_dir: PathBuf,
+    /// The executable started as each sandbox's init: the `lamina` binary.
+    pub init_exe: PathBuf,
+    /// How long an idle environment stays warm.
+    pub idle_timeout: Duration,
+    /// The execution environment (`--env`); only `host` for now.
+    pub environment: String,
+    /// Account-wide concurrency limit.
+    pub concurrency: u32,
+}
+
+impl RunnerOptions {
+    /// Defaults for `init_exe` (the running binary) and a cache folder.
+    pub fn new(init_exe: PathBuf, cache_dir: PathBuf) -> RunnerOptions {
+        RunnerOptions {
+            cache_dir,
+            init_exe,
+            idle_timeout: Duration::from_secs(600),
+            environment: HOST_ENVIRONMENT.into(),
+            concurrency: 1000,
+        }
+    }
+}
+
+/// `$LAMINA_LOCAL_CACHE`, else `$XDG_CACHE_HOME/lamina/local`, else `~/.cache/lamina/local`.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LAMINA_LOCAL_CACHE").filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("lamina/local");
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".cache/lamina/local"),
+        None => PathBuf::from("/var/cache/lamina/local"),
+    }
+}
+
+/// What must be removed once the engine's tasks are finished (after the tokio runtime that
+/// ran them is dropped): this process's run folder and cgroup parents.
+#[derive(Debug, Clone)]
+pub struct Cleanup {
+    run_dir: PathBuf,
+    cgroup_parents: Vec<PathBuf>,
+}
+
+impl Cleanup {
+    /// Removes the run folder and cgroup parents, best effort.
+    pub fn run(&self) {
+        for parent in &self.cgroup_parents {
+            let _ = std::fs::remove_dir(parent);
+        }
+        let _ = std::fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+/// A template's functions, ready to invoke.
+pub struct Runner {
+    project: Project,
+    engine: Arc<Engine>,
+    packages: Arc<Packages>,
+    account: Account,
+    cleanup: Cleanup,
+    /// The revision each function last ran with, to drain stale environments on change.
+    revisions: Mutex<HashMap<String, String>>,
+    warned: Mutex<std::collections::HashSet<String>>,
+}
+
+impl Runner {
+    /// Starts an engine for `project`.
+    pub async fn start(project: Project, opts: RunnerOptions) -> Result<Runner, RunnerError> {
+        if opts.environment != HOST_ENVIRONMENT {
+            return Err(RunnerError::Environment(opts.environment));
+        }
+        let pid = std::process::id();
+        let run_root = run_root(&opts.cache_dir);
+        sweep_stale(&run_root, &opts.init_exe);
+        let run_dir = run_root.join(format!("local-{pid}"));
+        let parent_name = format!("lamina-local-{pid}");
+        let mut sandbox = lamina_sandbox::SandboxConfig::new(&opts.init_exe, &run_dir)
+            .map_err(EngineError::from)?;
+        sandbox.cgroups =
+            lamina_sandbox::CgroupLayout::detect(&parent_name).map_err(EngineError::from)?;
+        let cleanup = Cleanup {
+            run_dir: run_dir.clone(),
+            cgroup_parents: sandbox.cgroups.parents(),
+        };
+        let region = std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|_| super::LOCAL_REGION.to_string());
+        let account = Account {
+            region,
+            account_id: super::LOCAL_ACCOUNT_ID.into(),
+        };
+        let config = EngineConfig {
+            account: account.clone(),
+            data_dir: opts.cache_dir.clone(),
+            run_dir,
+            init_exe: opts.init_exe.clone(),
+            idle_timeout: opts.idle_timeout,
+            init_timeout: Duration::from_secs(10),
+            billing_granularity_ms: 1,
+            account_concurrency: opts.concurrency,
+            package_limits: lamina_package::Limits::default(),
+            // Local functions use the host network: no namespaces to keep ready.
+            netns_pool: 0,
+        };
+        let store = Arc::new(MemoryStore::new());
+        let packages = Arc::new(Packages::new(&opts.cache_dir, Arc::clone(&store)));
+        let engine = match Engine::start_with_sandbox(config, store, sandbox).await {
+            Ok(engine) => engine,
+            Err(e) => {
+                cleanup.run();
+                return Err(e.into());
+            }
+        };
+        Ok(Runner {
+            project,
+            engine,
+            packages,
+            account,
+            cleanup,
+            revisions: Mutex::new(HashMap::new()),
+            warned: Mutex::new(Default::default()),
+        })
+    }
+
+    /// The template being run.
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// The engine (for its logs and counts).
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// What to remove after the tokio runtime is dropped.
+    pub fn cleanup(&self) -> Cleanup {
+        self.cleanup.clone()
+    }
+
+    /// The ARN a function is invoked as.
+    pub fn function_arn(&self, name: &str) -> String {
+        self.account.function_arn(name)
+    }
+
+    /// Builds the function `id` (or the only function) as it is on disk now: its package,
+    /// layers and configuration. A changed package drains the function's warm environments.
+    pub async fn resolve(
+        &self,
+        id: Option<&str>,
+    ) -> Result<(Function, FunctionVersion), RunnerError> {
+        let f = self.project.function(id)?.clone();
+        let name = f.logical_id.clone();
+        let not_runnable = |reason: String| RunnerError::NotRunnable {
+            id: name.clone(),
+            reason,
+        };
+        if f.package_type == PackageType::Image {
+            return Err(not_runnable(
+                "PackageType Image is not supported locally yet; use a Zip function with a Runtime"
+                    .into(),
+            ));
+        }
+        let runtime = f.runtime.clone().ok_or_else(|| {
+            not_runnable("it has no Runtime (set it on the function or in Globals)".into())
+        })?;
+        let code_dir = f.code_dir(&self.project.template_dir).ok_or_else(|| {
+            not_runnable(
+                "its code is not a local folder or zip (CodeUri on S3, or InlineCode); point CodeUri at a folder".into(),
+            )
+        })?;
+        let sources = self
+            .project
+            .model
+            .layer_sources(&f, &self.project.template_dir);
+        let packages = Arc::clone(&self.packages);
+        let (code, local_layers) = tokio::task::spawn_blocking(move || {
+            let code = packages.code_ref(&code_dir)?;
+            let mut layers = Vec::new();
+            for source in sources {
+                let built = match &source {
+                    LayerSource::Local { path, .. } => Some(packages.code_ref(path)?),
+                    _ => None,
+                };
+                layers.push((source, built));
+            }
+            Ok::<_, PackageError>((code, layers))
+        })
+        .await
+        .map_err(|e| not_runnable(format!("packaging task failed: {e}")))??;
+        let mut layers = Vec::new();
+        for (source, built) in local_layers {
+            match (source, built) {
+                (LayerSource::Local { logical_id, .. }, Some(content)) => {
+                    let layer_name = self
+                        .project
+                        .model
+                        .layer(&logical_id)
+                        .and_then(|l| l.layer_name.clone())
+                        .unwrap_or(logical_id);
+                    layers.push(LayerRef {
+                        arn: self.account.layer_version_arn(&layer_name, 1),
+                        code_size: content.size,
+                        unzipped_size: content.unzipped_size,
+                        content: Some(content),
+                    });
+                }
+                (LayerSource::Arn(arn), _) if is_flag_layer(&arn) => layers.push(LayerRef {
+                    arn,
+                    code_size: 0,
+                    unzipped_size: 0,
+                    content: None,
+                }),
+                (LayerSource::Arn(arn), _) => self.warn_once(
+                    &format!("{name}/{arn}"),
+                    &format!("{name}: layer {arn} is not in this template and cannot be fetched locally; running without it"),
+                ),
+                (LayerSource::Remote(id), _) | (LayerSource::Local { logical_id: id, .. }, None) => self.warn_once(
+                    &format!("{name}/{id}"),
+                    &format!("{name}: layer {id} has no local ContentUri; running without it"),
+                ),
+            }
+        }
+        let environment = self.project.environment(&f);
+        let revision = revision_of(&code, &layers, &environment, &f, &runtime);
+        let now = time::OffsetDateTime::now_utc();
+        let version = FunctionVersion {
+            version: LATEST.into(),
+            spec: FunctionSpec {
+                runtime: Some(runtime),
+                role: format!("arn:aws:iam::{}:role/lamina-local", self.account.account_id),
+                handler: f.handler.clone(),
+                description: String::new(),
+                timeout: f.timeout,
+                memory_size: f.memory_size,
+                environment,
+                layers,
+                architectures: f.architectures.clone(),
+                ephemeral_storage: 512,
+                package_type: "Zip".into(),
+                tracing_mode: "PassThrough".into(),
+                logging: LoggingConfig {
+                    log_format: "Text".into(),
+                    application_log_level: None,
+                    system_log_level: None,
+                    log_group: format!("/aws/lambda/{name}"),
+                },
+            },
+            code,
+            last_modified: now,
+            revision_id: revision.clone(),
+            state: State::Active,
+            last_update_status: UpdateStatus::Successful,
+        };
+        let function = Function {
+            name: name.clone(),
+            latest: version.clone(),
+            tags: BTreeMap::from([("lamina:network".to_string(), "host".to_string())]),
+            policy: Vec::new(),
+            policy_revision_id: String::new(),
+            reserved_concurrency: f.reserved_concurrent_executions,
+            runtime_management: Default::default(),
+            next_version: 1,
+            created: now,
+        };
+        let changed = {
+            let mut revisions = self
+                .revisions
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match revisions.insert(name.clone(), revision.clone()) {
+                Some(old) => old != revision,
+                None => false,
+            }
+        };
+        if changed {
+            tracing::info!(function = %name, "code or configuration changed; starting fresh environments");
+            self.engine.drain(&name);
+        }
+        Ok((function, version))
+    }
+
+    /// Invokes `id` (or the only function) with `payload`, synchronously.
+    pub async fn invoke(
+        &self,
+        id: Option<&str>,
+        payload: Bytes,
+    ) -> Result<InvokeOutput, RunnerError> {
+        let (function, version) = self.resolve(id).await?;
+        let invoked_arn = self.account.function_arn(&function.name);
+        Ok(self
+            .engine
+            .invoke(InvokeRequest {
+                function,
+                version,
+                invoked_arn,
+                payload,
+                client_context: None,
+            })
+            .await?)
+    }
+
+    /// Destroys warm environments (at exit). Run [`Cleanup::run`] after the tokio runtime
+    /// has finished its blocking tasks.
+    pub fn shutdown(&self) {
+        self.engine.shutdown();
+    }
+
+    fn warn_once(&self, key: &str, message: &str) {
+        let first = self
+            .warned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.to_string());
+        if first {
+            tracing::warn!("{message}");
+        }
+    }
+}
+
+/// Flag layers (`arn:aws:lambda:::awslayer:AmazonLinux1803`) carry no content.
+fn is_flag_layer(arn: &str) -> bool {
+    arn.contains(":awslayer:")
+}
+
+fn revision_of(
+    code: &CodeRef,
+    layers: &[LayerRef],
+    env: &BTreeMap<String, String>,
+    f: &crate::function::Function,
+    runtime: &str,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(code.sha256_hex.as_bytes());
+    for layer in layers {
+        h.update(layer.arn.as_bytes());
+        if let Some(c) = &layer.content {
+            h.update(c.sha256_hex.as_bytes());
+        }
+    }
+    for (k, v) in env {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([1]);
+    }
+    h.update(runtime.as_bytes());
+    h.update(f.handler.as_deref().unwrap_or_default().as_bytes());
+    h.update(f.memory_size.to_le_bytes());
+    h.update(f.timeout.to_le_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Run folders live on tmpfs when there is one (`/run/lamina`), else in the cache.
+fn run_root(cache_dir: &Path) -> PathBuf {
+    let tmpfs = Path::new("/run");
+    if tmpfs.is_dir() && std::fs::create_dir_all(tmpfs.join("lamina")).is_ok() {
+        tmpfs.join("lamina")
+    } else {
+        cache_dir.join("run")
+    }
+}
+
+/// Reaps what `lamina local` processes that were killed left behind: their sandboxes,
+/// cgroup parents and run folders. A process that is still running is left alone.
+fn sweep_stale(run_root: &Path, init_exe: &Path) {
+    let Ok(entries) = std::fs::read_dir(run_root) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("local-"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let run_dir = entry.path();
+        let Ok(mut cfg) = lamina_sandbox::SandboxConfig::new(init_exe, &run_dir) else {
+            continue;
+        };
+        let Ok(layout) = lamina_sandbox::CgroupLayout::detect(&format!("lamina-local-{pid}"))
+        else {
+            continue;
+        };
+        cfg.cgroups = layout;
+        if let Err(e) = lamina_sandbox::reap_orphans(&cfg) {
+            tracing::debug!(error = %e, run_dir = %run_dir.display(), "reaping a stale local run failed");
+        }
+        Cleanup {
+            run_dir,
+            cgroup_parents: cfg.cgroups.parents(),
+        }
+        .run();
+    }
+}
