@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use lamina_model::{Function, FunctionVersion};
 
-pub use control::{Change, Control, ControlLimits};
+pub use control::{Change, CompatibilityScanner, Control, ControlLimits, Environments};
 
 /// Tells which runtime version (runtime + environment image) a function version runs on
 /// now, for `RuntimeVersionConfig`. The environments layer provides the real answer.
@@ -20,6 +20,12 @@ pub trait RuntimeVersions: Send + Sync + 'static {
     /// The runtime version ARN of `version`, if known.
     fn runtime_version_arn(&self, function: &Function, version: &FunctionVersion)
     -> Option<String>;
+
+    /// Migration warnings about `version` now (flags that do nothing, an expired delay),
+    /// shown as `RuntimeVersionConfig.Error`.
+    fn runtime_version_warnings(&self, _: &Function, _: &FunctionVersion) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// No environments known: `RuntimeVersionConfig` is omitted.

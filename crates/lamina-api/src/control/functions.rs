@@ -52,7 +52,7 @@ impl Control {
         let tracing_mode = tracing_mode(input.tracing_config.and_then(|t| t.mode))?;
         let logging = logging_config(&name, None, input.logging_config)?;
         validate::layer_count(input.layers.len())?;
-        let layers = self.resolve_layers(&input.layers).await?;
+        let layers = self.resolve_layers_with_flags(&input.layers).await?;
         let zip = code_bytes(input.code)?;
         let budget = self.unzipped_budget(&layers);
         let summary = lamina_package::inspect(&zip, &self.limits.package, budget)
@@ -226,7 +226,7 @@ impl Control {
         }
         if let Some(arns) = input.layers {
             validate::layer_count(arns.len())?;
-            let layers = self.resolve_layers(&arns).await?;
+            let layers = self.resolve_layers_with_flags(&arns).await?;
             let total = function.latest.code.unzipped_size
                 + layers.iter().map(|l| l.unzipped_size).sum::<u64>();
             if total > self.limits.package.max_unzipped_bytes {

@@ -6,8 +6,12 @@
 
 mod aliases;
 mod cache;
+mod environments;
+mod flags;
 mod functions;
 mod layers;
+mod migration_status;
+mod plans;
 mod settings;
 mod test_events;
 mod versions;
@@ -17,6 +21,11 @@ use std::sync::Arc;
 use lamina_model::{Account, Clock, Function, FunctionVersion, LATEST, LambdaError, LambdaResult};
 use lamina_store::{Store, StoreError};
 
+pub use environments::{CompatibilityScanner, Environments, NOT_SCANNED};
+pub use migration_status::{
+    FlagStatus, FunctionStatus, MigrationStatus, NextPhase, PlanStatus, SimulatedFunction,
+    Simulation,
+};
 pub use settings::AccountSettings;
 pub use test_events::{MAX_TEST_EVENT_BYTES, MAX_TEST_EVENT_NAME, MAX_TEST_EVENTS};
 
@@ -59,6 +68,7 @@ pub struct Control {
     write_lock: tokio::sync::Mutex<()>,
     changes: tokio::sync::broadcast::Sender<Change>,
     cache: cache::InvokeCache,
+    environments: Arc<Environments>,
 }
 
 impl Control {
@@ -70,6 +80,13 @@ impl Control {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
+        // Until the server registers what it probed, `host` is known only by name.
+        let host = lamina_model::environment::ImageManifest::minimal(
+            lamina_model::environment::ImageId::host(),
+            "",
+            "",
+        );
+        let environments = Arc::new(Environments::new(&account.region, Arc::clone(&clock), host));
         Self {
             store,
             account,
@@ -78,7 +95,13 @@ impl Control {
             write_lock: tokio::sync::Mutex::new(()),
             changes,
             cache: Default::default(),
+            environments,
         }
+    }
+
+    /// Images, migration plans and resolution (shared with the engine and the API).
+    pub fn environments(&self) -> &Arc<Environments> {
+        &self.environments
     }
 
     /// The region and account ARNs are built with.

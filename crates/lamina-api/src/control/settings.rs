@@ -257,8 +257,9 @@ impl Control {
         Ok(())
     }
 
-    /// PutRuntimeManagementConfig. Stored now; the environments layer gives it meaning
-    /// (and checks pinned ARNs against the runtime versions it knows).
+    /// PutRuntimeManagementConfig. A `Manual` pin must name a runtime version of this server
+    /// (the function's runtime on a known image that serves it); the resolver gives the mode
+    /// its meaning.
     pub async fn put_runtime_management(
         &self,
         function_name: &str,
@@ -285,6 +286,10 @@ impl Control {
                     "Member must satisfy enum value set: [Auto, Manual, FunctionUpdate]",
                 ));
             }
+        }
+        if let Some(arn) = &input.runtime_version_arn {
+            self.environments
+                .check_pin(arn, version.spec.runtime.as_deref())?;
         }
         let _guard = self.write_lock.lock().await;
         let mut function = self.function(&function.name).await?;

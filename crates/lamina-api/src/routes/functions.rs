@@ -58,7 +58,18 @@ fn config(
     let runtime_version = state
         .runtime_versions
         .runtime_version_arn(function, version);
-    FunctionConfiguration::of(state.control.account(), function, version, runtime_version)
+    let mut view =
+        FunctionConfiguration::of(state.control.account(), function, version, runtime_version);
+    let warnings = state
+        .runtime_versions
+        .runtime_version_warnings(function, version);
+    if let (Some(rv), false) = (view.runtime_version_config.as_mut(), warnings.is_empty()) {
+        rv.error = Some(lamina_model::view::RuntimeVersionErrorView {
+            error_code: "MigrationWarning".into(),
+            message: warnings.join("; "),
+        });
+    }
+    view
 }
 
 /// The configuration as read through `qualifier`: Lambda then names the function by the

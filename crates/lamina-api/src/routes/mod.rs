@@ -6,6 +6,7 @@ mod functions;
 mod invoke;
 mod layers;
 mod logs;
+mod migration;
 mod settings;
 mod test_events;
 
@@ -28,6 +29,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(settings::routes())
         .merge(invoke::routes())
         .merge(logs::routes())
+        .merge(migration::routes())
         .merge(test_events::routes())
         .fallback(unknown_route)
         // A known path with a method no operation uses is no operation either: the same JSON
