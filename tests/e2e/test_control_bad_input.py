@@ -92,7 +92,8 @@ CREATE_CASES = {
     ),
     "unknown-runtime": (
         {"Runtime": "python9.9"},
-        400, "ValidationException", dict(prefix=constraint("python9.9", "runtime") + "Member must satisfy enum value set: [", contains=("python3.12",)),
+        400, "InvalidParameterValueException",
+        dict(prefix="Value python9.9 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [", contains=("python3.12", "] or be a valid ARN")),
     ),
     "handler-with-spaces": (
         {"Handler": "app handler"},

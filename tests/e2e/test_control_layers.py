@@ -73,6 +73,13 @@ def test_publish_get_and_list_layer_versions(lam):
     assert [(l["LayerName"], l["LatestMatchingVersion"]["Version"]) for l in matching] == [("utils", 1)]
 
     with pytest.raises(ClientError) as e:
+        lam.publish_layer_version(LayerName="utils", Content={"ZipFile": LAYER_V1}, CompatibleRuntimes=["python3.12", "cobol85"])
+    code, message, status = error_of(e.value)
+    assert (code, status) == ("ValidationException", 400)
+    assert "Value '[python3.12, cobol85]' at 'compatibleRuntimes'" in message
+    assert [v["Version"] for v in lam.list_layer_versions(LayerName="utils")["LayerVersions"]] == [2, 1]
+
+    with pytest.raises(ClientError) as e:
         lam.get_layer_version(LayerName="utils", VersionNumber=3)
     assert error_of(e.value)[0::2] == ("ResourceNotFoundException", 404)
 

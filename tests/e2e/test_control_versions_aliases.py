@@ -147,10 +147,32 @@ def test_alias_lifecycle_with_routing_weights(lam, raw_lam):
         raw_lam.update_alias(FunctionName="alias-fn", Name="live", RoutingConfig={"AdditionalVersionWeights": {"3": 1.5}})
     code, message, status = error_of(e.value)
     assert (code, status) == ("ValidationException", 400)
-    assert "routingConfig.additionalVersionWeights" in message and "less than or equal to 1.0" in message
+    assert message == (
+        "1 validation error detected: Value '{3=1.5}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: "
+        "Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be null]"
+    )
     with pytest.raises(ClientError) as e:
-        lam.create_alias(FunctionName="alias-fn", Name="heavy", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 1.01}})
+        raw_lam.create_alias(FunctionName="alias-fn", Name="heavy", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": -1.0}})
     assert error_of(e.value)[0] == "ValidationException"
+    assert "Value '{2=-1.0}'" in error_of(e.value)[1]
+    with pytest.raises(ClientError) as e:
+        raw_lam.create_alias(FunctionName="alias-fn", Name="heavy", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"$LATEST": 0.5}})
+    assert error_of(e.value)[0] == "ValidationException"
+    assert "Map keys must satisfy constraint" in error_of(e.value)[1]
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName="alias-fn", Name="heavy", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.1, "3": 0.1}})
+    assert error_of(e.value)[:2] == ("InvalidParameterValueException", "Number of items in AdditionalVersionWeights cannot be greater than 1")
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName="alias-fn", Name="heavy", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
+    assert error_of(e.value)[:2] == ("InvalidParameterValueException", "Invalid function version 1. Function version 1 is already included in routing configuration.")
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName="alias-fn", Name="heavy", FunctionVersion="$LATEST", RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
+    assert error_of(e.value)[:2] == ("InvalidParameterValueException", "$LATEST is not supported for an alias pointing to more than 1 version")
+    with pytest.raises(ClientError) as e:
+        lam.update_alias(FunctionName="alias-fn", Name="nope", FunctionVersion="1")
+    assert error_of(e.value) == ("ResourceNotFoundException", f"Alias not found: {arn('alias-fn', 'nope')}", 404)
+    # Deleting an alias that does not exist succeeds, as in Lambda.
+    assert lam.delete_alias(FunctionName="alias-fn", Name="nope")["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert lam.get_alias(FunctionName="alias-fn", Name="live")["RoutingConfig"] == {"AdditionalVersionWeights": {"3": 0.5}}
 
     # An alias to a missing version is 404.

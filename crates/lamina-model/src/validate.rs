@@ -97,16 +97,36 @@ pub fn layer_name(name: &str) -> LambdaResult<()> {
     Ok(())
 }
 
-/// A runtime identifier Lambda has had.
+fn runtime_ids() -> String {
+    let all: Vec<&str> = runtime::RUNTIMES.iter().map(|r| r.id).collect();
+    all.join(", ")
+}
+
+/// A function's `Runtime`: one Lambda has had. Lambda answers an unknown one with
+/// `InvalidParameterValueException` in its own words (not the model's `ValidationException`).
 pub fn runtime(id: &str) -> LambdaResult<()> {
     if runtime::lookup(id).is_some() {
         return Ok(());
     }
-    let all: Vec<&str> = runtime::RUNTIMES.iter().map(|r| r.id).collect();
+    Err(LambdaError::invalid_parameter(format!(
+        "Value {id} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [{}] or be a valid ARN",
+        runtime_ids()
+    )))
+}
+
+/// A layer's `CompatibleRuntimes`: each one Lambda has had, checked as the API model's
+/// constraint (`ValidationException`), as Lambda does for layers.
+pub fn compatible_runtimes(ids: &[String]) -> LambdaResult<()> {
+    if ids.iter().all(|id| runtime::lookup(id).is_some()) {
+        return Ok(());
+    }
     Err(LambdaError::constraint(
-        id,
-        "runtime",
-        &format!("Member must satisfy enum value set: [{}]", all.join(", ")),
+        &format!("[{}]", ids.join(", ")),
+        "compatibleRuntimes",
+        &format!(
+            "Member must satisfy constraint: [Member must satisfy enum value set: [{}]]",
+            runtime_ids()
+        ),
     ))
 }
 
@@ -338,9 +358,17 @@ mod tests {
     fn runtime_handler_role_layers() {
         assert!(runtime("python3.12").is_ok());
         let e = runtime("python9.9").unwrap_err();
+        assert_eq!(e.kind.code(), "InvalidParameterValueException");
+        assert!(e.message.starts_with(
+            "Value python9.9 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: ["
+        ));
+        assert!(e.message.ends_with("] or be a valid ARN"));
+        assert!(compatible_runtimes(&["python3.12".into(), "nodejs20.x".into()]).is_ok());
+        let e = compatible_runtimes(&["python3.12".into(), "cobol".into()]).unwrap_err();
+        assert_eq!(e.kind.code(), "ValidationException");
         assert!(
             e.message
-                .starts_with("1 validation error detected: Value 'python9.9' at 'runtime'")
+                .contains("Value '[python3.12, cobol]' at 'compatibleRuntimes'")
         );
         assert!(handler("app.handler").is_ok());
         assert!(handler("app handler").is_err());

@@ -85,7 +85,17 @@ impl Control {
         let name = self.bare_name(function_name)?;
         let _guard = self.write_lock.lock().await;
         let function = self.function(&name).await?;
-        let mut alias = self.alias(&name, alias_name).await?;
+        // UpdateAlias words a missing alias differently from GetAlias.
+        let mut alias = self.alias(&name, alias_name).await.map_err(|e| {
+            if e.kind == lamina_model::ErrorKind::ResourceNotFound {
+                LambdaError::not_found(format!(
+                    "Alias not found: {}",
+                    self.account.qualified_function_arn(&name, alias_name)
+                ))
+            } else {
+                e
+            }
+        })?;
         check_revision(input.revision_id.as_deref(), &alias.revision_id)?;
         if let Some(version) = input.function_version {
             self.check_target(&function, &version).await?;
@@ -192,6 +202,29 @@ impl Control {
         if weights.is_empty() {
             return Ok(weights);
         }
+        // The API model's constraints first, worded as Lambda words them (a Java map
+        // rendering of the whole value: `{2=1.5}`).
+        let rendered = || {
+            let pairs: Vec<String> = weights.iter().map(|(k, w)| format!("{k}={w:?}")).collect();
+            format!("{{{}}}", pairs.join(", "))
+        };
+        if weights
+            .keys()
+            .any(|k| k.is_empty() || !k.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(LambdaError::constraint(
+                &rendered(),
+                "routingConfig.additionalVersionWeights",
+                "Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]",
+            ));
+        }
+        if weights.values().any(|w| !(0.0..=1.0).contains(w)) {
+            return Err(LambdaError::constraint(
+                &rendered(),
+                "routingConfig.additionalVersionWeights",
+                "Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be null]",
+            ));
+        }
         if weights.len() > 1 {
             return Err(LambdaError::invalid_parameter(
                 "Number of items in AdditionalVersionWeights cannot be greater than 1",
@@ -202,23 +235,11 @@ impl Control {
                 "$LATEST is not supported for an alias pointing to more than 1 version",
             ));
         }
-        for (version, weight) in &weights {
-            if !(0.0..=1.0).contains(weight) {
-                return Err(LambdaError::constraint(
-                    &weight.to_string(),
-                    "routingConfig.additionalVersionWeights",
-                    "Member must have value less than or equal to 1.0",
-                ));
-            }
+        for version in weights.keys() {
             if version == primary {
-                return Err(LambdaError::invalid_parameter(
-                    "Invalid function version in AdditionalVersionWeights: the alias's own FunctionVersion cannot be weighted",
-                ));
-            }
-            if version == LATEST {
-                return Err(LambdaError::invalid_parameter(
-                    "$LATEST is not supported for an alias pointing to more than 1 version",
-                ));
+                return Err(LambdaError::invalid_parameter(format!(
+                    "Invalid function version {version}. Function version {version} is already included in routing configuration."
+                )));
             }
             self.check_target(function, version).await?;
         }

@@ -16,9 +16,7 @@ impl Control {
         let name = self.layer_name_of(layer_name)?;
         let description = input.description.unwrap_or_default();
         validate::description(&description)?;
-        for runtime in &input.compatible_runtimes {
-            validate::runtime(runtime)?;
-        }
+        validate::compatible_runtimes(&input.compatible_runtimes)?;
         if input.compatible_runtimes.len() > 15 {
             return Err(LambdaError::constraint(
                 "CompatibleRuntimes",
