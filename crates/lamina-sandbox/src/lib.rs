@@ -26,12 +26,14 @@ mod init;
 mod kernel;
 mod mount_plan;
 mod netns;
+mod pidfd;
 mod prepared;
 mod reap;
 mod sandbox;
 mod seccomp;
 mod spawn;
 mod spec;
+mod status_pipe;
 
 pub use cgroup::CgroupLayout;
 pub use error::SandboxError;

@@ -19,11 +19,10 @@
 
 use std::ffi::CString;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use nix::libc;
 
@@ -138,106 +137,11 @@ pub(crate) fn spawn_init(
     })
 }
 
-/// Reads the init's status pipe: one line per event ("started", "error …", "exec …",
-/// "exit <raw status>").
-pub(crate) struct StatusReader {
-    file: File,
-    buf: Vec<u8>,
-    eof: bool,
-}
-
-impl StatusReader {
-    pub(crate) fn new(fd: OwnedFd) -> StatusReader {
-        StatusReader {
-            file: File::from(fd),
-            buf: Vec::new(),
-            eof: false,
-        }
-    }
-
-    fn take_line(&mut self) -> Option<String> {
-        let pos = self.buf.iter().position(|&b| b == b'\n')?;
-        let line: Vec<u8> = self.buf.drain(..=pos).collect();
-        Some(String::from_utf8_lossy(&line[..pos]).into_owned())
-    }
-
-    /// The next line, waiting at most `timeout`; `None` at end of file or timeout.
-    pub(crate) fn next_line(&mut self, timeout: Duration) -> Result<Option<String>, SandboxError> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(line) = self.take_line() {
-                return Ok(Some(line));
-            }
-            if self.eof {
-                return Ok(None);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
-            let mut pfd = libc::pollfd {
-                fd: self.file.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let ms = left.as_millis().min(i32::MAX as u128) as i32;
-            // SAFETY: one valid pollfd for the duration of the call.
-            let rc = unsafe { libc::poll(&mut pfd, 1, ms.max(1)) };
-            if rc < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(SandboxError::sys("poll status pipe", e));
-            }
-            if rc == 0 {
-                continue;
-            }
-            self.fill()?;
-        }
-    }
-
-    fn fill(&mut self) -> Result<(), SandboxError> {
-        let mut chunk = [0u8; 512];
-        match self.file.read(&mut chunk) {
-            Ok(0) => self.eof = true,
-            Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(SandboxError::sys("read status pipe", e)),
-        }
-        Ok(())
-    }
-
-    /// Reads everything left (the writer has exited) and returns the lines.
-    pub(crate) fn drain(&mut self) -> Vec<String> {
-        let mut lines = Vec::new();
-        loop {
-            if let Some(l) = self.take_line() {
-                lines.push(l);
-                continue;
-            }
-            if self.eof {
-                return lines;
-            }
-            // The init is dead, so this read cannot block for long: the pipe is at EOF.
-            if self
-                .next_line(Duration::from_millis(100))
-                .ok()
-                .flatten()
-                .map(|l| lines.push(l))
-                .is_none()
-            {
-                return lines;
-            }
-        }
-    }
-}
-
 /// An init that has been cloned and moved into its cgroups, blocked until it gets its spec.
 pub(crate) struct Pending {
     pub child: Child,
     pub spec_tx: SpecSender,
-    pub status: StatusReader,
+    pub status: crate::status_pipe::StatusReader,
 }
 
 /// Our end of the init's spec socket.
@@ -266,7 +170,7 @@ pub(crate) fn clone_pending(
     let pending = Pending {
         child,
         spec_tx: SpecSender(ours),
-        status: StatusReader::new(status_r),
+        status: crate::status_pipe::StatusReader::new(status_r),
     };
     if let Err(e) = cgroup.add_process(&crate::kernel::RealKernel, pending.child.pid) {
         pending.kill_and_reap();
@@ -300,76 +204,7 @@ impl SpecSender {
 impl Pending {
     /// SIGKILLs the init (and with it its PID namespace) and reaps it.
     pub(crate) fn kill_and_reap(&self) {
-        let _ = pidfd_kill(&self.child.pidfd, libc::SIGKILL);
-        let _ = reap(&self.child.pidfd, true);
-    }
-}
-
-/// pidfd_send_signal(2).
-pub(crate) fn pidfd_kill(pidfd: &OwnedFd, signal: i32) -> io::Result<()> {
-    // SAFETY: pidfd_send_signal on a pidfd we own, with no siginfo.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            signal,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// waitid(P_PIDFD): the process's status once it has exited, reaping it; `None` if it is
-/// still running and `block` is false.
-pub(crate) fn reap(
-    pidfd: &OwnedFd,
-    block: bool,
-) -> Result<Option<crate::exit_status::ExitStatus>, SandboxError> {
-    use crate::exit_status::ExitStatus;
-    let mut flags = libc::WEXITED;
-    if !block {
-        flags |= libc::WNOHANG;
-    }
-    loop {
-        // SAFETY: a zeroed siginfo for waitid to fill.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: waitid on our own pidfd, writing only into `info`.
-        let rc = unsafe {
-            libc::waitid(
-                libc::P_PIDFD,
-                pidfd.as_raw_fd() as libc::id_t,
-                &mut info,
-                flags,
-            )
-        };
-        if rc != 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(SandboxError::sys("waitid", e));
-        }
-        // SAFETY: waitid filled `info` for a child-state change (or left it zeroed with
-        // WNOHANG when nothing changed, which si_pid == 0 tells).
-        let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
-        if pid == 0 {
-            return Ok(None);
-        }
-        return Ok(Some(match info.si_code {
-            libc::CLD_EXITED => ExitStatus::Exited(status),
-            libc::CLD_DUMPED => ExitStatus::Signaled {
-                signal: status,
-                core_dumped: true,
-            },
-            _ => ExitStatus::Signaled {
-                signal: status,
-                core_dumped: false,
-            },
-        }));
+        let _ = crate::pidfd::pidfd_kill(&self.child.pidfd, libc::SIGKILL);
+        let _ = crate::pidfd::reap(&self.child.pidfd, true);
     }
 }

@@ -77,7 +77,14 @@ impl Harness {
         let cfg = SandboxConfig {
             init_exe: env!("CARGO_BIN_EXE_lamina-sandbox-init").into(),
             run_dir: run,
-            cgroups: CgroupLayout::detect(&format!("lamina-test-{}", std::process::id())).unwrap(),
+            // Each harness its own cgroup parent, so reap_orphans in one test cannot touch
+            // another test's sandboxes.
+            cgroups: CgroupLayout::detect(&format!(
+                "lamina-test-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::SeqCst)
+            ))
+            .unwrap(),
             hostname: "lamina".into(),
         };
         Some(Harness { cfg, image, base })
