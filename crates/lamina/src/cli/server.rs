@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use lamina_api::{AppState, Control, ControlLimits, NoRuntimeVersions};
-use lamina_model::{Account, SystemClock};
+use lamina_api::{AppState, Control, ControlLimits, Environments};
+use lamina_model::environment::{ImageId, ImageManifest, os_release, parse_instant};
+use lamina_model::{Account, Clock, FixedClock, SystemClock};
 
 /// Flags of `lamina server`.
 #[derive(Debug, clap::Args)]
@@ -46,6 +47,14 @@ pub struct ServerArgs {
     /// Serve the control plane only, without running functions (no root needed).
     #[arg(long)]
     pub no_engine: bool,
+    /// Stop the clock at this RFC 3339 instant (e.g. 2019-06-11T00:00:00Z): migration
+    /// phases, LastModified and everything else dated read it. For previews and tests.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Register an existing root file system as an environment image, NAME=DIR (repeatable;
+    /// its OS comes from DIR/etc/os-release). Images built by `lamina env` need no flag.
+    #[arg(long = "image-root", value_name = "NAME=DIR")]
+    pub image_roots: Vec<String>,
     /// Listen on a non-loopback address although requests are not yet authenticated
     /// (SigV4 checking comes later): anyone who reaches the port can deploy and run code.
     #[arg(long)]
@@ -111,17 +120,36 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     } else {
         start_engine(&args, &data_dir, &account, &limits, Arc::clone(&store)).await
     };
-    let control = Arc::new(Control::new(store, account, limits, Arc::new(SystemClock)));
+    let clock: Arc<dyn Clock> = match &args.now {
+        Some(raw) => {
+            let at = parse_instant(raw).context("--now")?;
+            tracing::warn!(now = %raw, "the clock is stopped at --now");
+            Arc::new(FixedClock::new(at))
+        }
+        None => Arc::new(SystemClock),
+    };
+    let control = Arc::new(Control::new(store, account, limits, clock));
+    let environments = Arc::clone(control.environments());
+    register_images(&args, &environments, engine.as_deref())?;
+    control
+        .load_plans()
+        .await
+        .map_err(|e| anyhow::anyhow!("loading migration plans: {e}"))?;
     if let Some(engine) = &engine {
+        engine
+            .set_resolver(Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>);
         follow_changes(&control, engine);
     }
     let state = Arc::new(AppState {
         control,
-        runtime_versions: Arc::new(NoRuntimeVersions),
+        runtime_versions: environments,
         base_url: format!("http://{}", args.listen),
         engine: engine.clone(),
     });
-    let app = lamina_api::router(state).layer(axum::extract::DefaultBodyLimit::disable());
+    // The console (`/console`) shares the API's state, so it calls the same control layer.
+    let app = lamina_api::router(Arc::clone(&state))
+        .merge(lamina_console::router(state))
+        .layer(axum::extract::DefaultBodyLimit::disable());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| {
@@ -180,6 +208,41 @@ async fn start_engine(
             None
         }
     }
+}
+
+/// Puts `host` (its OS read from /etc/os-release) and every `--image-root` in the image
+/// catalog, and the directory images in the engine's registry.
+fn register_images(
+    args: &ServerArgs,
+    environments: &Environments,
+    engine: Option<&lamina_engine::Engine>,
+) -> anyhow::Result<()> {
+    let (os_id, os_version) =
+        os_release(&std::fs::read_to_string("/etc/os-release").unwrap_or_default());
+    environments.register_image(ImageManifest::minimal(ImageId::host(), os_id, os_version));
+    for spec in &args.image_roots {
+        let (name, dir) = spec
+            .split_once('=')
+            .with_context(|| format!("--image-root {spec:?}: expected NAME=DIR"))?;
+        let id = ImageId::new(name).with_context(|| format!("--image-root {spec:?}"))?;
+        anyhow::ensure!(
+            id != ImageId::host(),
+            "--image-root cannot replace the host image"
+        );
+        let root = std::path::PathBuf::from(dir);
+        let release = std::fs::read_to_string(root.join("etc/os-release"))
+            .or_else(|_| std::fs::read_to_string(root.join("usr/lib/os-release")))
+            .with_context(|| format!("--image-root {spec:?}: no etc/os-release under {dir}"))?;
+        let (os_id, os_version) = os_release(&release);
+        environments.register_image(ImageManifest::minimal(id.clone(), os_id, os_version));
+        if let Some(engine) = engine {
+            engine
+                .images()
+                .register(id.clone(), lamina_sandbox::ImageRoot::directory(root));
+        }
+        tracing::info!(image = %id, root = %dir, "image registered");
+    }
+    Ok(())
 }
 
 /// Drains warm environments when a function's code or configuration changes.

@@ -1,0 +1,72 @@
+//! Lamina's web console, served by `lamina server` under `/console`: the functions list, a
+//! function's page (configuration, code, versions and aliases, recent invocations, logs and
+//! the Test tab with saved test events), and the environments page with migration
+//! timelines. Pages are rendered on the server; one small script (embedded, like the
+//! stylesheet) drives the forms. Every change goes through the same `Control` methods as
+//! the REST API, so validation and error messages are identical.
+//!
+//! This crate owns presentation only: no rule lives here. Saved test events are stored by
+//! the control layer (`/lamina/functions/{name}/test-events`), which the script calls too.
+
+mod actions;
+mod assets;
+mod environments;
+mod error;
+mod html;
+mod invocations;
+mod pages;
+mod timeline;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use lamina_api::AppState;
+
+pub use environments::{EnvironmentSource, HostEnvironment};
+pub use error::ConsoleError;
+
+/// What the console's handlers reach: the API's state and where environment facts come from.
+pub struct Console {
+    /// The control plane, engine and runtime-version answers the API uses.
+    pub app: Arc<AppState>,
+    /// Images and migration plans.
+    pub environments: Arc<dyn EnvironmentSource>,
+}
+
+/// The console's routes (all under `/console`), with environment facts from the `host`
+/// image only and no migration plans. Merge it into the API's router.
+pub fn router(app: Arc<AppState>) -> Router {
+    let region = app.control.account().region.clone();
+    router_with(app, Arc::new(HostEnvironment::probe(region)))
+}
+
+/// The console's routes with environment facts from `environments`.
+pub fn router_with(app: Arc<AppState>, environments: Arc<dyn EnvironmentSource>) -> Router {
+    let console = Arc::new(Console { app, environments });
+    Router::new()
+        .route(
+            "/console",
+            get(|| async { Redirect::to("/console/functions") }),
+        )
+        .route(
+            "/console/",
+            get(|| async { Redirect::to("/console/functions") }),
+        )
+        .route("/console/functions", get(pages::functions::list))
+        .route("/console/functions/{name}", get(pages::function::show))
+        .route("/console/environments", get(pages::environments::show))
+        .route("/console/assets/{file}", get(assets::serve))
+        .route(
+            "/console/api/event-templates/{service}/{event}",
+            get(actions::event_template),
+        )
+        .route(
+            "/console/api/functions/{name}/configuration",
+            post(actions::update_configuration),
+        )
+        .route("/console/api/functions/{name}/test", post(actions::test))
+        .route("/console/api/functions/{name}/flags", post(actions::flag))
+        .with_state(console)
+}

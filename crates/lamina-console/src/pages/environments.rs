@@ -1,0 +1,167 @@
+//! `GET /console/environments`: the environment images with their manifests, each
+//! migration plan with its timeline drawn (T0–T4 and now), and every function's image now
+//! and at each coming phase, the flag layers it carries, and buttons to add or remove them.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Html;
+use lamina_model::environment::{FunctionFacts, RuntimeSelector};
+
+use super::{environment_facts, function_tabs, functions};
+use crate::Console;
+use crate::error::PageError;
+use crate::html::{Section, esc, page, url_part, when};
+use crate::timeline;
+
+/// The environments page.
+pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, PageError> {
+    let images = console.environments.images();
+    let plans = console.environments.plans();
+    let now = console.app.control.clock().now();
+    let mut body = String::from("<h1>Environments</h1><section class=\"panel\"><h2>Images</h2>");
+    body.push_str("<div class=\"table-wrap\"><table id=\"images\"><thead><tr><th>Image</th><th>OS</th><th>glibc</th><th>Runtimes</th><th>Libraries</th><th>Digest</th></tr></thead><tbody>");
+    for image in &images {
+        let runtimes: Vec<String> = image
+            .runtimes
+            .iter()
+            .map(|(id, r)| format!("{id} ({} {})", r.interpreter, r.version))
+            .collect();
+        let _ = write!(
+            body,
+            "<tr><td data-label=\"Image\"><strong>{}</strong></td><td data-label=\"OS\">{} {}</td><td data-label=\"glibc\">{}</td>\
+<td data-label=\"Runtimes\">{}</td><td data-label=\"Libraries\">{}</td><td data-label=\"Digest\"><code>{}</code></td></tr>",
+            esc(image.id.as_str()),
+            esc(&image.os_id),
+            esc(&image.os_version),
+            esc(image.glibc_version.as_deref().unwrap_or("not probed")),
+            if runtimes.is_empty() {
+                "not probed".into()
+            } else {
+                esc(&runtimes.join(", "))
+            },
+            image.libraries.len(),
+            esc(if image.digest.is_empty() {
+                "—"
+            } else {
+                &image.digest
+            }),
+        );
+    }
+    body.push_str(
+        "</tbody></table></div></section><section class=\"panel\"><h2>Migration plans</h2>",
+    );
+    if plans.plans().is_empty() {
+        let _ = write!(
+            body,
+            "<p class=\"empty\" id=\"no-plans\">No migration plans yet: every function runs on <strong>{}</strong>. A plan moves runtimes from one image to another in five phases (T0 testing starts, T1 new and updated functions, T2 general update, T3 end of delay, T4 completion); its timeline will be drawn here.</p>",
+            esc(plans.default_image().as_str())
+        );
+    }
+    for plan in plans.plans() {
+        let runtimes = match &plan.runtimes {
+            RuntimeSelector::All => "all runtimes".to_string(),
+            RuntimeSelector::Only(list) => list.join(", "),
+            RuntimeSelector::AllExcept(list) => format!("all but {}", list.join(", ")),
+        };
+        let current = plan
+            .phases
+            .current(now)
+            .map(|p| format!("{p:?} ({})", p.label()))
+            .unwrap_or_else(|| "not started".into());
+        let _ = write!(
+            body,
+            "<article class=\"plan\" data-plan=\"{}\"><h3>{}</h3><p>{}</p><p><strong>{}</strong> → <strong>{}</strong> for {}; now in phase {}.</p>\
+<p class=\"hint\">Opt in: <code>{}</code><br>Delay: <code>{}</code></p>{}</article>",
+            esc(&plan.name),
+            esc(&plan.name),
+            esc(&plan.description),
+            esc(plan.from_image.as_str()),
+            esc(plan.to_image.as_str()),
+            esc(&runtimes),
+            esc(&current),
+            esc(&plan.opt_in_layer_arn),
+            esc(&plan.delay_layer_arn),
+            timeline::svg(plan, now),
+        );
+    }
+    body.push_str("</section><section class=\"panel\"><h2>Functions</h2>");
+    let all = functions::all_functions(&console).await?;
+    if all.is_empty() {
+        body.push_str("<p class=\"empty\">No functions yet.</p>");
+    } else {
+        body.push_str("<p id=\"flag-message\" class=\"message\" role=\"status\"></p><div class=\"table-wrap\"><table id=\"function-environments\"><thead><tr><th>Function</th><th>Runtime</th><th>Image now</th><th>Coming</th><th>Flags</th><th>Scanner</th><th>Actions</th></tr></thead><tbody>");
+        for f in &all {
+            let (resolution, warnings) = environment_facts::resolve(&plans, f, &f.latest, now);
+            let upcoming = plans.upcoming(&FunctionFacts::of(f, &f.latest), now);
+            let coming = if upcoming.is_empty() {
+                "<span class=\"muted\">no change planned</span>".to_string()
+            } else {
+                upcoming
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "<div>{:?} {} ({}): <strong>{}</strong></div>",
+                            u.phase,
+                            esc(&u.plan),
+                            esc(&when(u.at)),
+                            esc(u.image.as_str())
+                        )
+                    })
+                    .collect()
+            };
+            let flags = function_tabs::flag_layers(f);
+            let flags_html = if flags.is_empty() {
+                "<span class=\"muted\">none</span>".to_string()
+            } else {
+                flags
+                    .iter()
+                    .map(|a| format!("<code>{}</code>", esc(a)))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            };
+            let mut actions = String::new();
+            let runtime = f.latest.spec.runtime.as_deref().unwrap_or("");
+            for plan in plans.covering(runtime) {
+                for (kind, arn, label) in [
+                    ("opt-in", &plan.opt_in_layer_arn, "opt in"),
+                    ("delay", &plan.delay_layer_arn, "delay"),
+                ] {
+                    let (action, verb) = if flags.contains(arn) {
+                        ("remove", "Remove")
+                    } else {
+                        ("add", "Add")
+                    };
+                    let _ = write!(
+                        actions,
+                        "<button type=\"button\" class=\"flag-button\" data-function=\"{}\" data-plan=\"{}\" data-kind=\"{kind}\" data-action=\"{action}\">{verb} {label} ({})</button>",
+                        esc(&f.name),
+                        esc(&plan.name),
+                        esc(&plan.name)
+                    );
+                }
+            }
+            if actions.is_empty() {
+                actions = "<span class=\"muted\">—</span>".into();
+            }
+            let warn: String = warnings
+                .iter()
+                .map(|w| format!("<div class=\"badge warn\">{}</div>", esc(w)))
+                .collect();
+            let _ = write!(
+                body,
+                "<tr><td data-label=\"Function\"><a href=\"/console/functions/{}\">{}</a>{warn}</td><td data-label=\"Runtime\">{}</td>\
+<td data-label=\"Image now\"><strong>{}</strong></td><td data-label=\"Coming\">{coming}</td><td data-label=\"Flags\">{flags_html}</td>\
+<td data-label=\"Scanner\"><span class=\"muted\">not scanned</span></td><td data-label=\"Actions\">{actions}</td></tr>",
+                url_part(&f.name),
+                esc(&f.name),
+                esc(runtime),
+                esc(resolution.image.as_str()),
+            );
+        }
+        body.push_str("</tbody></table></div>");
+    }
+    body.push_str("</section>");
+    Ok(Html(page("Environments", Section::Environments, &body)))
+}
