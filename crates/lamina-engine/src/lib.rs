@@ -95,7 +95,10 @@ impl Engine {
         cfg: EngineConfig,
         store: Arc<dyn Store>,
     ) -> Result<Arc<Engine>, EngineError> {
-        let sandbox = SandboxConfig::new(&cfg.init_exe, &cfg.run_dir)?;
+        let mut sandbox = SandboxConfig::new(&cfg.init_exe, &cfg.run_dir)?;
+        // Reaping at start-up kills everything under the cgroup parent: each data folder gets
+        // its own parent, so a server never reaps the live sandboxes of another one.
+        sandbox.cgroups = lamina_sandbox::CgroupLayout::detect(&cgroup_parent(&cfg.run_dir))?;
         Self::start_with_sandbox(cfg, store, sandbox).await
     }
 
@@ -377,5 +380,32 @@ impl Engine {
         for env in self.pools.take_all() {
             env.destroy();
         }
+    }
+}
+
+/// The cgroup parent of the sandboxes run from `run_dir`: `lamina-<16 hex>`, a digest
+/// (FNV-1a) of the path, the same across restarts on the same data folder so that the next
+/// run reaps what a crashed one left.
+fn cgroup_parent(run_dir: &std::path::Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in run_dir.as_os_str().as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("lamina-{hash:016x}")
+}
+
+#[cfg(test)]
+mod cgroup_parent_tests {
+    use super::cgroup_parent;
+    use std::path::Path;
+
+    #[test]
+    fn one_parent_per_data_folder_stable_across_restarts() {
+        let a = cgroup_parent(Path::new("/srv/a/run"));
+        assert_eq!(a, cgroup_parent(Path::new("/srv/a/run")));
+        assert_ne!(a, cgroup_parent(Path::new("/srv/b/run")));
+        assert!(a.starts_with("lamina-") && a.len() == "lamina-".len() + 16);
     }
 }
