@@ -79,6 +79,11 @@ def test_publish_get_and_list_layer_versions(lam):
     assert "Value '[python3.12, cobol85]' at 'compatibleRuntimes'" in message
     assert [v["Version"] for v in lam.list_layer_versions(LayerName="utils")["LayerVersions"]] == [2, 1]
 
+    for bad in (0, -1):
+        with pytest.raises(ClientError) as e:
+            lam.get_layer_version(LayerName="utils", VersionNumber=bad)
+        assert error_of(e.value) == ("InvalidParameterValueException", "Layer Version Cannot be less than 1", 400)
+
     with pytest.raises(ClientError) as e:
         lam.get_layer_version(LayerName="utils", VersionNumber=3)
     assert error_of(e.value)[0::2] == ("ResourceNotFoundException", 404)
@@ -123,6 +128,20 @@ def test_attach_layers_to_functions(lam, raw_lam):
     with pytest.raises(ClientError) as e:
         create(lam, "six-layers", Layers=arns)
     assert error_of(e.value)[:2] == ("InvalidParameterValueException", "Cannot reference more than 5 layers.")
+
+    for pair in ([arns[0], arns[0]], [arns[1], f"{layer_arn('lay1')}:1"]):
+        with pytest.raises(ClientError) as e:
+            lam.update_function_configuration(FunctionName="with-layers", Layers=pair)
+        assert error_of(e.value)[:2] == (
+            "InvalidParameterValueException",
+            f"Two different versions of the same layer are not allowed to be referenced in the same function. {pair[0]} and {pair[1]} are versions of the same layer.",
+        )
+    lay0_v2 = lam.publish_layer_version(LayerName="lay0", Content={"ZipFile": make_zip({"python/v2.py": "V = 2\n"})})["LayerVersionArn"]
+    with pytest.raises(ClientError) as e:
+        lam.update_function_configuration(FunctionName="with-layers", Layers=[arns[0], lay0_v2])
+    assert error_of(e.value)[1] == (
+        f"Two different versions of the same layer are not allowed to be referenced in the same function. {arns[0]} and {lay0_v2} are versions of the same layer."
+    )
 
     missing = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:nope:1"
     with pytest.raises(ClientError) as e:

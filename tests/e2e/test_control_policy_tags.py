@@ -29,7 +29,7 @@ def test_tags_round_trip(lam):
     # Qualified ARNs carry no tags; unknown functions are 404.
     with pytest.raises(ClientError) as e:
         lam.tag_resource(Resource=arn("tagged", "$LATEST"), Tags={"a": "b"})
-    assert error_of(e.value)[0::2] == ("InvalidParameterValueException", 400)
+    assert error_of(e.value) == ("InvalidParameterValueException", "Tags on function aliases and versions are not supported. Please specify a function ARN.", 400)
     with pytest.raises(ClientError) as e:
         lam.list_tags(Resource=arn("nobody"))
     assert error_of(e.value)[0::2] == ("ResourceNotFoundException", 404)
@@ -94,6 +94,33 @@ def test_resource_policy_statements(lam):
         lam.get_policy(FunctionName="policied")
     assert error_of(e.value)[0::2] == ("ResourceNotFoundException", 404)
 
+    # What Lambda refuses, in its words.
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName="policied", StatementId="latest", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com", Qualifier="$LATEST")
+    assert error_of(e.value) == ("InvalidParameterValueException", "We currently do not support adding policies for $LATEST.", 400)
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName="policied", StatementId="bad", Action="lambda:InvokeFunction", Principal="invalid.nonaws.com")
+    assert error_of(e.value) == ("InvalidParameterValueException", "The provided principal was invalid. Please check the principal and try again.", 400)
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName="policied", StatementId="al", Action="lambda:InvokeFunction", Principal="*", Qualifier="no-such-alias")
+    assert error_of(e.value) == ("ResourceNotFoundException", f"Cannot find alias arn: {arn('policied', 'no-such-alias')}", 404)
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName="policied", StatementId="s3-invoke")
+    assert error_of(e.value) == ("ResourceNotFoundException", "No policy is associated with the given resource.", 404)
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName="nobody", StatementId="s3-invoke")
+    assert error_of(e.value) == ("ResourceNotFoundException", f"No policy found for: {arn('nobody')}", 404)
+    with pytest.raises(ClientError) as e:
+        lam.get_policy(FunctionName="nobody")
+    assert error_of(e.value) == ("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+    with pytest.raises(ClientError) as e:
+        lam.get_policy(FunctionName="policied", Qualifier="7")
+    assert error_of(e.value) == ("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+    role_arn = "arn:aws:iam::123456789012:role/caller"
+    by_arn = json.loads(lam.add_permission(FunctionName="policied", StatementId="role", Action="lambda:InvokeFunction", Principal=role_arn)["Statement"])
+    assert by_arn["Principal"] == {"AWS": role_arn}
+    lam.remove_permission(FunctionName="policied", StatementId="role")
+
     # A statement on a published version names the qualified ARN.
     on_version = json.loads(lam.add_permission(FunctionName="policied", StatementId="v1", Action="lambda:InvokeFunction", Principal="*", Qualifier="1")["Statement"])
     assert on_version["Resource"] == arn("policied", "1")
@@ -129,6 +156,19 @@ def test_reserved_concurrency_and_account_settings(lam):
     assert "UnreservedConcurrentExecution below its minimum value of [100]" in message
     assert lam.put_function_concurrency(FunctionName="conc-b", ReservedConcurrentExecutions=890)["ReservedConcurrentExecutions"] == 890
 
+    for call in (
+        lambda: lam.put_function_concurrency(FunctionName=arn("conc-a", "$LATEST"), ReservedConcurrentExecutions=5),
+        lambda: lam.delete_function_concurrency(FunctionName="conc-a:1"),
+    ):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_of(e.value) == (
+            "InvalidParameterValueException",
+            "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.",
+            400,
+        )
+    assert lam.get_function_concurrency(FunctionName="conc-a")["ReservedConcurrentExecutions"] == 10
+
     deleted = lam.delete_function_concurrency(FunctionName="conc-a")
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName="conc-a")
@@ -147,10 +187,17 @@ def test_runtime_management_config(lam, raw_lam):
     assert put["FunctionArn"] == arn("rtm", "$LATEST")
     assert lam.get_runtime_management_config(FunctionName="rtm")["UpdateRuntimeOn"] == "FunctionUpdate"
 
-    pinned_arn = "arn:aws:lambda:us-east-1::runtime:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-    pinned = lam.put_runtime_management_config(FunctionName="rtm", UpdateRuntimeOn="Manual", RuntimeVersionArn=pinned_arn)
-    assert pinned["RuntimeVersionArn"] == pinned_arn
-    assert lam.get_runtime_management_config(FunctionName="rtm")["RuntimeVersionArn"] == pinned_arn
+    # A pin must name a runtime version this server has; a made-up one is refused.
+    made_up = "arn:aws:lambda:us-east-1::runtime:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    with pytest.raises(ClientError) as e:
+        lam.put_runtime_management_config(FunctionName="rtm", UpdateRuntimeOn="Manual", RuntimeVersionArn=made_up)
+    code, message, status = error_of(e.value)
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert made_up in message
+    current = lam.get_function_configuration(FunctionName="rtm").get("RuntimeVersionConfig", {}).get("RuntimeVersionArn")
+    if current:  # only when this server has an environment catalog to resolve against
+        pinned = lam.put_runtime_management_config(FunctionName="rtm", UpdateRuntimeOn="Manual", RuntimeVersionArn=current)
+        assert pinned["RuntimeVersionArn"] == current
 
     with pytest.raises(ClientError) as e:
         lam.put_runtime_management_config(FunctionName="rtm", UpdateRuntimeOn="Manual")
@@ -160,5 +207,6 @@ def test_runtime_management_config(lam, raw_lam):
     with pytest.raises(ClientError) as e:
         raw_lam.put_runtime_management_config(FunctionName="rtm", UpdateRuntimeOn="Sometimes")
     assert error_of(e.value)[0::2] == ("ValidationException", 400)
-    # The failed calls changed nothing.
-    assert lam.get_runtime_management_config(FunctionName="rtm")["RuntimeVersionArn"] == pinned_arn
+    # The refused calls changed nothing.
+    after = lam.get_runtime_management_config(FunctionName="rtm")
+    assert after["UpdateRuntimeOn"] == ("Manual" if current else "FunctionUpdate")

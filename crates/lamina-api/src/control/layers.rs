@@ -132,7 +132,7 @@ impl Control {
         for arn in arns {
             if out.iter().any(|l| &l.arn == arn) {
                 return Err(LambdaError::invalid_parameter(format!(
-                    "Two different versions of the same layer are not allowed to be referenced in the same function. {arn} is referenced more than once."
+                    "Two different versions of the same layer are not allowed to be referenced in the same function. {arn} and {arn} are versions of the same layer."
                 )));
             }
             let Some((name, version)) = self.account.parse_layer_version_arn(arn) else {

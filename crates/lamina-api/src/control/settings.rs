@@ -34,7 +34,7 @@ impl Control {
         }
         if reference.qualifier.is_some() {
             return Err(LambdaError::invalid_parameter(
-                "Tags are not supported for resource with qualifier.",
+                "Tags on function aliases and versions are not supported. Please specify a function ARN.",
             ));
         }
         self.function(&reference.name).await
@@ -109,11 +109,32 @@ impl Control {
                 "Member must satisfy regular expression pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])",
             ));
         }
+        if qualifier.as_deref() == Some(lamina_model::LATEST) {
+            return Err(LambdaError::invalid_parameter(
+                "We currently do not support adding policies for $LATEST.",
+            ));
+        }
+        if !valid_principal(&input.principal) {
+            return Err(LambdaError::invalid_parameter(
+                "The provided principal was invalid. Please check the principal and try again.",
+            ));
+        }
         let _guard = self.write_lock.lock().await;
         let mut function = self.function(&reference.name).await?;
         check_revision(input.revision_id.as_deref(), &function.policy_revision_id)?;
         if let Some(q) = &qualifier {
-            self.version_of(&function, q).await?;
+            self.version_of(&function, q).await.map_err(|e| {
+                // A missing alias is worded as an alias, a missing version as a function.
+                let is_alias = !q.bytes().all(|b| b.is_ascii_digit());
+                if is_alias && e.kind == lamina_model::ErrorKind::ResourceNotFound {
+                    LambdaError::not_found(format!(
+                        "Cannot find alias arn: {}",
+                        self.account.qualified_function_arn(&function.name, q)
+                    ))
+                } else {
+                    e
+                }
+            })?;
         }
         if function
             .policy
@@ -133,6 +154,8 @@ impl Control {
             json!({ "Service": input.principal })
         } else if input.principal == "*" {
             json!("*")
+        } else if input.principal.starts_with("arn:") {
+            json!({ "AWS": input.principal })
         } else {
             json!({ "AWS": format!("arn:aws:iam::{}:root", input.principal) })
         };
@@ -184,7 +207,14 @@ impl Control {
         function_name: &str,
         qualifier: Option<&str>,
     ) -> LambdaResult<(serde_json::Value, String)> {
-        let (function, _) = self.resolve(function_name, qualifier).await?;
+        // Lambda answers a missing function or version here with the generic not-found.
+        let (function, _) = self.resolve(function_name, qualifier).await.map_err(|e| {
+            if e.kind == lamina_model::ErrorKind::ResourceNotFound {
+                LambdaError::not_found("The resource you requested does not exist.")
+            } else {
+                e
+            }
+        })?;
         if function.policy.is_empty() {
             return Err(LambdaError::not_found(
                 "The resource you requested does not exist.",
@@ -207,7 +237,17 @@ impl Control {
     ) -> LambdaResult<()> {
         let reference = self.account.parse_function_ref(function_name)?;
         let _guard = self.write_lock.lock().await;
-        let mut function = self.function(&reference.name).await?;
+        let Some(mut function) = self.find_function(&reference.name).await? else {
+            return Err(LambdaError::not_found(format!(
+                "No policy found for: {}",
+                self.account.function_arn(&reference.name)
+            )));
+        };
+        if function.policy.is_empty() {
+            return Err(LambdaError::not_found(
+                "No policy is associated with the given resource.",
+            ));
+        }
         check_revision(revision_id, &function.policy_revision_id)?;
         let before = function.policy.len();
         function.policy.retain(|s| s["Sid"] != statement_id);
@@ -222,7 +262,7 @@ impl Control {
 
     /// PutFunctionConcurrency: keeps at least `min_unreserved` of the account unreserved.
     pub async fn put_concurrency(&self, function_name: &str, reserved: u32) -> LambdaResult<u32> {
-        let name = self.bare_name(function_name)?;
+        let name = self.concurrency_target(function_name)?;
         let _guard = self.write_lock.lock().await;
         let mut function = self.function(&name).await?;
         let others = self.reserved_total(Some(&name)).await?;
@@ -242,13 +282,13 @@ impl Control {
 
     /// GetFunctionConcurrency.
     pub async fn get_concurrency(&self, function_name: &str) -> LambdaResult<Option<u32>> {
-        let name = self.bare_name(function_name)?;
+        let name = self.concurrency_target(function_name)?;
         Ok(self.function(&name).await?.reserved_concurrency)
     }
 
     /// DeleteFunctionConcurrency.
     pub async fn delete_concurrency(&self, function_name: &str) -> LambdaResult<()> {
-        let name = self.bare_name(function_name)?;
+        let name = self.concurrency_target(function_name)?;
         let _guard = self.write_lock.lock().await;
         let mut function = self.function(&name).await?;
         function.reserved_concurrency = None;
@@ -363,6 +403,23 @@ impl Control {
         Ok(total)
     }
 
+    /// The function a concurrency call names; versions and aliases carry no reservation.
+    fn concurrency_target(&self, function_name: &str) -> LambdaResult<String> {
+        let reference = self.account.parse_function_ref(function_name)?;
+        if reference.qualifier.is_some() {
+            return Err(LambdaError::invalid_parameter(
+                "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.",
+            ));
+        }
+        Ok(reference.name)
+    }
+
+    /// The function called `name`, if any.
+    async fn find_function(&self, name: &str) -> LambdaResult<Option<Function>> {
+        let owned = name.to_string();
+        self.store_call(move |s| s.get_function(&owned)).await
+    }
+
     fn version_arn(&self, name: &str, version: &str) -> String {
         self.account.qualified_function_arn(name, version)
     }
@@ -373,4 +430,14 @@ impl Control {
         self.forget(&name);
         saved
     }
+}
+
+/// A principal Lambda accepts in AddPermission: `*`, an account id, an ARN, or a service
+/// (`<name>.amazonaws.com`).
+fn valid_principal(principal: &str) -> bool {
+    let account = principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit());
+    let service = principal
+        .strip_suffix(".amazonaws.com")
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'));
+    principal == "*" || account || principal.starts_with("arn:aws") || service
 }

@@ -61,8 +61,18 @@ fn list_item(state: &AppState, layer: &LayerVersion) -> serde_json::Value {
 }
 
 fn version_number(raw: &str) -> Result<u64, LambdaError> {
-    raw.parse()
-        .map_err(|_| LambdaError::constraint(raw, "versionNumber", "Member must be a number"))
+    match raw.parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n.unsigned_abs()),
+        // Lambda's own words for 0 and negative numbers.
+        Ok(_) => Err(LambdaError::invalid_parameter(
+            "Layer Version Cannot be less than 1",
+        )),
+        Err(_) => Err(LambdaError::constraint(
+            raw,
+            "versionNumber",
+            "Member must be a number",
+        )),
+    }
 }
 
 async fn publish_layer_version(
