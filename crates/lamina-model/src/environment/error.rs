@@ -50,6 +50,9 @@ pub enum EnvironmentError {
         /// A runtime both cover.
         runtime: String,
     },
+    /// A time that is not an RFC 3339 instant.
+    #[error("{0:?} is not an RFC 3339 instant such as 2019-06-11T00:00:00Z")]
+    InvalidInstant(String),
     /// A plan file that is not valid TOML or not a plan.
     #[error("plan file: {0}")]
     File(String),

@@ -21,7 +21,10 @@ mod resolve_tests;
 
 pub use error::EnvironmentError;
 pub use image::{HOST_IMAGE, ImageCatalog, ImageId, ImageManifest, ServedRuntime, os_release};
-pub use plan::{FlagKind, MigrationPlan, Phase, Phases, RuntimeSelector, is_flag_layer_arn};
+pub use plan::{
+    FlagKind, MigrationPlan, Phase, Phases, RuntimeSelector, is_flag_layer_arn, parse_instant,
+    rfc3339,
+};
 pub use plan_file::{parse_plan_toml, plan_to_toml};
 pub use plan_set::{Flag, PlanSet};
 pub use resolve::{FunctionFacts, Resolution, Rule, Upcoming, UpdateMode, resolve};

@@ -259,7 +259,14 @@ pub fn is_flag_layer_arn(arn: &str) -> bool {
         && version_ok
 }
 
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+/// Parses an RFC 3339 instant (`2019-06-11T00:00:00Z`), as `--now`, `--at` and `?at=` take.
+pub fn parse_instant(raw: &str) -> Result<OffsetDateTime, EnvironmentError> {
+    OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| EnvironmentError::InvalidInstant(raw.to_string()))
+}
+
+/// Formats an instant as RFC 3339.
+pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
 }

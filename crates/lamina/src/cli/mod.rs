@@ -3,6 +3,7 @@
 mod generate_event;
 mod local;
 mod logs;
+mod migrate;
 mod server;
 mod validate;
 
@@ -54,6 +55,9 @@ pub enum Command {
     /// Run a SAM template's functions locally: invoke, start-api, start-lambda.
     #[command(subcommand)]
     Local(local::LocalCommand),
+    /// Migration plans and where every function stands: `plan apply|list|show|delete`,
+    /// `status`, `simulate`.
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Runs a parsed command line.
@@ -70,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::GenerateEvent(args) => generate_event::run(args),
         Command::Local(cmd) => local::run(cmd),
+        Command::Migrate(args) => migrate::run(args),
     }
 }
 
