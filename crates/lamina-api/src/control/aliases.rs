@@ -46,8 +46,11 @@ impl Control {
             revision_id: Self::new_revision(),
         };
         let stored = alias.clone();
-        self.store_call(move |s| s.put_alias(&name, &stored))
+        let stored_name = name.clone();
+        self.store_call(move |s| s.put_alias(&stored_name, &stored))
             .await?;
+        // Invoke resolves aliases from its cache: a new alias must be visible at once.
+        self.forget(&name);
         Ok(alias)
     }
 
