@@ -26,6 +26,19 @@ def test_tags_round_trip(lam):
     assert lam.list_tags(Resource=fn_arn)["Tags"] == {}
     assert "Tags" not in lam.get_function(FunctionName="tagged")
 
+    # At most 50 tags, on create as on TagResource; a refused call keeps the tags it had.
+    too_many = {f"k{i}": "v" for i in range(51)}
+    with pytest.raises(ClientError) as e:
+        create(lam, "over-tagged", Tags=too_many)
+    assert error_of(e.value) == ("InvalidParameterValueException", "Number of tags exceeds resource tag limit.", 400)
+    lam.tag_resource(Resource=fn_arn, Tags={f"k{i}": "v" for i in range(50)})
+    with pytest.raises(ClientError) as e:
+        lam.tag_resource(Resource=fn_arn, Tags={"one-more": "v"})
+    assert error_of(e.value) == ("InvalidParameterValueException", "Number of tags exceeds resource tag limit.", 400)
+    assert len(lam.list_tags(Resource=fn_arn)["Tags"]) == 50
+    lam.untag_resource(Resource=fn_arn, TagKeys=[f"k{i}" for i in range(50)])
+    assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["tagged"]
+
     # Qualified ARNs carry no tags; unknown functions are 404.
     with pytest.raises(ClientError) as e:
         lam.tag_resource(Resource=arn("tagged", "$LATEST"), Tags={"a": "b"})

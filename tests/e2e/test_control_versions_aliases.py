@@ -41,7 +41,10 @@ def test_publish_versions_numbering_and_listing(lam):
         lam.publish_version(FunctionName="ver-fn", CodeSha256=code_sha256(PY_HELLO))
     code, message, status = error_of(e.value)
     assert (code, status) == ("InvalidParameterValueException", 400)
-    assert "CodeSHA256" in message
+    assert message == (
+        f"CodeSHA256 ({code_sha256(PY_HELLO)}) is different from current CodeSHA256 in $LATEST ({code_sha256(V2_ZIP)}). "
+        "Please try again with the CodeSHA256 in $LATEST."
+    )
 
     listed = lam.list_versions_by_function(FunctionName="ver-fn")["Versions"]
     assert [v["Version"] for v in listed] == ["$LATEST", "1", "2", "3"]

@@ -52,6 +52,12 @@ impl Control {
         let tracing_mode = tracing_mode(input.tracing_config.and_then(|t| t.mode))?;
         let logging = logging_config(&name, None, input.logging_config)?;
         validate::layer_count(input.layers.len())?;
+        // The same limit TagResource enforces, in Lambda's words.
+        if input.tags.len() > 50 {
+            return Err(LambdaError::invalid_parameter(
+                "Number of tags exceeds resource tag limit.",
+            ));
+        }
         let layers = self.resolve_layers_with_flags(&input.layers).await?;
         let zip = code_bytes(input.code)?;
         let budget = self.unzipped_budget(&layers);

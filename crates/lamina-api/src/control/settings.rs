@@ -59,7 +59,7 @@ impl Control {
         function.tags.extend(tags);
         if function.tags.len() > 50 {
             return Err(LambdaError::invalid_parameter(
-                "A function can carry at most 50 tags.",
+                "Number of tags exceeds resource tag limit.",
             ));
         }
         self.save_function(function).await

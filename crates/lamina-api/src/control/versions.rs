@@ -28,7 +28,7 @@ impl Control {
             .filter(|sha| **sha != function.latest.code.code_sha256)
         {
             return Err(LambdaError::invalid_parameter(format!(
-                "CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST ({}). Please try again with the correct CodeSHA256.",
+                "CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST ({}). Please try again with the CodeSHA256 in $LATEST.",
                 function.latest.code.code_sha256
             )));
         }
