@@ -219,7 +219,7 @@ pub async fn flag(
     Path(name): Path<String>,
     Json(form): Json<FlagForm>,
 ) -> Result<Response, ApiError> {
-    let plans = console.environments.plans();
+    let plans = crate::environments::plans(&console.app.control).await?;
     let plan = plans
         .plan(&form.plan)
         .ok_or_else(|| LambdaError::not_found(format!("no migration plan {}", form.plan)))?;

@@ -24,27 +24,17 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use lamina_api::AppState;
 
-pub use environments::{EnvironmentSource, HostEnvironment};
 pub use error::ConsoleError;
 
-/// What the console's handlers reach: the API's state and where environment facts come from.
+/// What the console's handlers reach: the API's own state.
 pub struct Console {
     /// The control plane, engine and runtime-version answers the API uses.
     pub app: Arc<AppState>,
-    /// Images and migration plans.
-    pub environments: Arc<dyn EnvironmentSource>,
 }
 
-/// The console's routes (all under `/console`), with environment facts from the `host`
-/// image only and no migration plans. Merge it into the API's router.
+/// The console's routes (all under `/console`); merge it into the API's router.
 pub fn router(app: Arc<AppState>) -> Router {
-    let region = app.control.account().region.clone();
-    router_with(app, Arc::new(HostEnvironment::probe(region)))
-}
-
-/// The console's routes with environment facts from `environments`.
-pub fn router_with(app: Arc<AppState>, environments: Arc<dyn EnvironmentSource>) -> Router {
-    let console = Arc::new(Console { app, environments });
+    let console = Arc::new(Console { app });
     Router::new()
         .route(
             "/console",

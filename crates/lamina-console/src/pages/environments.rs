@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Html;
-use lamina_model::environment::{FunctionFacts, RuntimeSelector};
+use lamina_model::environment::RuntimeSelector;
 
-use super::{environment_facts, function_tabs, functions};
 use crate::Console;
 use crate::error::PageError;
 use crate::html::{Section, esc, page, url_part, when};
@@ -17,9 +16,11 @@ use crate::timeline;
 
 /// The environments page.
 pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, PageError> {
-    let images = console.environments.images();
-    let plans = console.environments.plans();
-    let now = console.app.control.clock().now();
+    let control = &console.app.control;
+    let plans = crate::environments::plans(control).await?;
+    let images = crate::environments::images(control);
+    let status = control.migration_status(None).await?;
+    let now = status.at;
     let mut body = String::from("<h1>Environments</h1><section class=\"panel\"><h2>Images</h2>");
     body.push_str("<div class=\"table-wrap\"><table id=\"images\"><thead><tr><th>Image</th><th>OS</th><th>glibc</th><th>Runtimes</th><th>Libraries</th><th>Digest</th></tr></thead><tbody>");
     for image in &images {
@@ -87,18 +88,15 @@ pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, P
         );
     }
     body.push_str("</section><section class=\"panel\"><h2>Functions</h2>");
-    let all = functions::all_functions(&console).await?;
-    if all.is_empty() {
+    if status.functions.is_empty() {
         body.push_str("<p class=\"empty\">No functions yet.</p>");
     } else {
         body.push_str("<p id=\"flag-message\" class=\"message\" role=\"status\"></p><div class=\"table-wrap\"><table id=\"function-environments\"><thead><tr><th>Function</th><th>Runtime</th><th>Image now</th><th>Coming</th><th>Flags</th><th>Scanner</th><th>Actions</th></tr></thead><tbody>");
-        for f in &all {
-            let (resolution, warnings) = environment_facts::resolve(&plans, f, &f.latest, now);
-            let upcoming = plans.upcoming(&FunctionFacts::of(f, &f.latest), now);
-            let coming = if upcoming.is_empty() {
+        for f in &status.functions {
+            let coming = if f.upcoming.is_empty() {
                 "<span class=\"muted\">no change planned</span>".to_string()
             } else {
-                upcoming
+                f.upcoming
                     .iter()
                     .map(|u| {
                         format!(
@@ -111,53 +109,79 @@ pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, P
                     })
                     .collect()
             };
-            let flags = function_tabs::flag_layers(f);
-            let flags_html = if flags.is_empty() {
+            let flags_html = if f.flags.is_empty() {
                 "<span class=\"muted\">none</span>".to_string()
             } else {
-                flags
+                f.flags
                     .iter()
-                    .map(|a| format!("<code>{}</code>", esc(a)))
+                    .map(|flag| {
+                        format!(
+                            "{:?} ({})<br><code>{}</code>",
+                            flag.kind,
+                            esc(&flag.plan),
+                            esc(&flag.arn)
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("<br>")
             };
+            let scan: String = if f.scan.is_empty() {
+                "<span class=\"muted\">not scanned</span>".into()
+            } else {
+                f.scan
+                    .iter()
+                    .map(|(image, verdict)| {
+                        format!(
+                            "<div><strong>{}</strong>: {}</div>",
+                            esc(image),
+                            esc(verdict)
+                        )
+                    })
+                    .collect()
+            };
+            let runtime = f.runtime.as_deref().unwrap_or("");
             let mut actions = String::new();
-            let runtime = f.latest.spec.runtime.as_deref().unwrap_or("");
-            for plan in plans.covering(runtime) {
-                for (kind, arn, label) in [
-                    ("opt-in", &plan.opt_in_layer_arn, "opt in"),
-                    ("delay", &plan.delay_layer_arn, "delay"),
-                ] {
-                    let (action, verb) = if flags.contains(arn) {
-                        ("remove", "Remove")
-                    } else {
-                        ("add", "Add")
-                    };
-                    let _ = write!(
-                        actions,
-                        "<button type=\"button\" class=\"flag-button\" data-function=\"{}\" data-plan=\"{}\" data-kind=\"{kind}\" data-action=\"{action}\">{verb} {label} ({})</button>",
-                        esc(&f.name),
-                        esc(&plan.name),
-                        esc(&plan.name)
-                    );
+            // Flags live in $LATEST's configuration; published versions are immutable.
+            if f.version == lamina_model::LATEST {
+                for plan in plans.covering(runtime) {
+                    for (kind, arn, label) in [
+                        ("opt-in", &plan.opt_in_layer_arn, "opt in"),
+                        ("delay", &plan.delay_layer_arn, "delay"),
+                    ] {
+                        let carried = f.flags.iter().any(|flag| &flag.arn == arn);
+                        let (action, verb) = if carried {
+                            ("remove", "Remove")
+                        } else {
+                            ("add", "Add")
+                        };
+                        let _ = write!(
+                            actions,
+                            "<button type=\"button\" class=\"flag-button\" data-function=\"{}\" data-plan=\"{}\" data-kind=\"{kind}\" data-action=\"{action}\">{verb} {label} flag ({})</button>",
+                            esc(&f.function),
+                            esc(&plan.name),
+                            esc(&plan.name)
+                        );
+                    }
                 }
             }
             if actions.is_empty() {
                 actions = "<span class=\"muted\">—</span>".into();
             }
-            let warn: String = warnings
+            let warn: String = f
+                .warnings
                 .iter()
                 .map(|w| format!("<div class=\"badge warn\">{}</div>", esc(w)))
                 .collect();
             let _ = write!(
                 body,
-                "<tr><td data-label=\"Function\"><a href=\"/console/functions/{}\">{}</a>{warn}</td><td data-label=\"Runtime\">{}</td>\
+                "<tr><td data-label=\"Function\"><a href=\"/console/functions/{}\">{}</a> <span class=\"muted\">{}</span>{warn}</td><td data-label=\"Runtime\">{}</td>\
 <td data-label=\"Image now\"><strong>{}</strong></td><td data-label=\"Coming\">{coming}</td><td data-label=\"Flags\">{flags_html}</td>\
-<td data-label=\"Scanner\"><span class=\"muted\">not scanned</span></td><td data-label=\"Actions\">{actions}</td></tr>",
-                url_part(&f.name),
-                esc(&f.name),
+<td data-label=\"Scanner\">{scan}</td><td data-label=\"Actions\">{actions}</td></tr>",
+                url_part(&f.function),
+                esc(&f.function),
+                esc(&f.version),
                 esc(runtime),
-                esc(resolution.image.as_str()),
+                esc(f.image.as_str()),
             );
         }
         body.push_str("</tbody></table></div>");

@@ -38,7 +38,7 @@ pub async fn show(
         .map(String::as_str)
         .filter(|t| TABS.iter().any(|(k, _)| k == t))
         .unwrap_or("test");
-    let mut body = header(&console, &function);
+    let mut body = header(&console, &function).await?;
     body.push_str("<nav class=\"tabs\" aria-label=\"Function sections\">");
     for (key, label) in TABS {
         let current = if key == tab {
@@ -54,7 +54,7 @@ pub async fn show(
     }
     body.push_str("</nav>");
     let section = match tab {
-        "configuration" => function_tabs::configuration(&console, &function).await,
+        "configuration" => function_tabs::configuration(&console, &function).await?,
         "code" => function_tabs::code(&console, &function).await,
         "versions" => function_tabs::versions(&console, &function).await?,
         "invocations" => function_tabs::invocations(&console, &function),
@@ -65,9 +65,9 @@ pub async fn show(
     Ok(Html(page(&function.name, Section::Functions, &body)))
 }
 
-fn header(console: &Console, function: &Function) -> String {
+async fn header(console: &Console, function: &Function) -> Result<String, PageError> {
     let v = &function.latest;
-    let plans = console.environments.plans();
+    let plans = crate::environments::plans(&console.app.control).await?;
     let now = console.app.control.clock().now();
     let (resolution, warnings) = environment_facts::resolve(&plans, function, v, now);
     let runtime_version = console
@@ -115,7 +115,7 @@ fn header(console: &Console, function: &Function) -> String {
     if console.app.engine.is_none() {
         out.push_str("<div class=\"alert warn\" role=\"note\">This server runs without an invoke engine (<code>--no-engine</code>, or it could not start): Test and logs are unavailable.</div>");
     }
-    out
+    Ok(out)
 }
 
 /// The Test tab: saved events, the editor with its template chooser, and the result panel.

@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use lamina_model::Function;
-use lamina_model::environment::is_flag_layer_arn;
 
 use crate::Console;
 use crate::error::PageError;
@@ -18,7 +17,7 @@ const RECENT_INVOCATIONS: usize = 25;
 const EVENTS_PER_STREAM: usize = 200;
 
 /// The configuration form.
-pub async fn configuration(console: &Console, function: &Function) -> String {
+pub async fn configuration(console: &Console, function: &Function) -> Result<String, PageError> {
     let spec = &function.latest.spec;
     let env: String = spec
         .environment
@@ -26,7 +25,7 @@ pub async fn configuration(console: &Console, function: &Function) -> String {
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
     let layers: String = spec.layers.iter().map(|l| format!("{}\n", l.arn)).collect();
-    let plans = console.environments.plans();
+    let plans = crate::environments::plans(&console.app.control).await?;
     let mut flags = String::new();
     for plan in plans.plans() {
         let _ = write!(
@@ -111,7 +110,7 @@ pub async fn configuration(console: &Console, function: &Function) -> String {
             "One layer version ARN per line, at most five."
         ),
     );
-    out
+    Ok(out)
 }
 
 /// Size, digest and the file list of `$LATEST`'s zip.
@@ -327,16 +326,4 @@ pub fn logs(console: &Console, function: &Function) -> String {
     }
     out.push_str("</section>");
     out
-}
-
-/// Whether a function carries a flag layer of any plan (shown on the environments page).
-pub fn flag_layers(function: &Function) -> Vec<String> {
-    function
-        .latest
-        .spec
-        .layers
-        .iter()
-        .filter(|l| is_flag_layer_arn(&l.arn))
-        .map(|l| l.arn.clone())
-        .collect()
 }

@@ -66,7 +66,7 @@ pub async fn list(
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, pages);
-    let plans = console.environments.plans();
+    let plans = crate::environments::plans(&console.app.control).await?;
     let now = console.app.control.clock().now();
 
     let mut body = String::new();

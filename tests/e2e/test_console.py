@@ -1,0 +1,117 @@
+"""The web console in a real browser: headless Chromium (Debian's `chromium`) driven by
+playwright-core through tests/console/console.test.mjs, against the real server. The
+script's own checks are listed in its header; this side creates the function with boto3,
+checks what the browser changed through the Lambda API and the test-events API, and
+restarts the server between the two browser phases."""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROLE, make_zip, raw_call
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "tests/console/console.test.mjs"
+ARTIFACTS = ROOT / "tests/artifacts/console"
+CHROMIUM = "/usr/bin/chromium"
+
+HANDLER = make_zip(
+    {
+        "app.py": (
+            "def handler(event, context):\n"
+            "    if isinstance(event, dict) and event.get('fail'):\n"
+            "        raise ValueError('asked to fail: ' + str(event['fail']))\n"
+            "    record = event['Records'][0]['s3']\n"
+            "    print('console-test saw key ' + record['object']['key'])\n"
+            "    return {'bucket': record['bucket']['name'], 'key': record['object']['key']}\n"
+        )
+    }
+)
+
+
+def run_browser(server, phase: str, function: str):
+    out = subprocess.run(
+        ["node", str(SCRIPT), server.url, str(ARTIFACTS), phase, function],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    print(out.stdout)
+    print(out.stderr)
+    assert out.returncode == 0, f"browser phase {phase} failed:\n{out.stdout}\n{out.stderr}\nserver log:\n{server.log_path.read_text(errors='replace')[-4000:]}"
+    assert " passed, 0 failed" in out.stdout
+
+
+def wait_active(lam, name):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if lam.get_function_configuration(FunctionName=name)["State"] == "Active":
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{name} never became Active")
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(shutil.which("node") is None or not (ROOT / "tests/console/node_modules/playwright-core").exists(), reason="run `npm ci --prefix tests/console` first")
+def test_console_test_events_results_configuration_and_restart(server, lam):
+    name = "console-fn"
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER}, Description="console browser test"
+    )
+    wait_active(lam, name)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+
+    run_browser(server, "main", name)
+
+    # What the browser did is what the API sees.
+    assert lam.get_function_configuration(FunctionName=name)["MemorySize"] == 512
+    status, _, listed = raw_call(server, "GET", f"/lamina/functions/{name}/test-events")
+    assert status == 200
+    assert sorted(e["Name"] for e in listed["TestEvents"]) == ["always-fails", "photo-upload"]
+    status, head, event = raw_call(server, "GET", f"/lamina/functions/{name}/test-events/photo-upload")
+    assert status == 200 and head["content-type"] == "application/json"
+    assert event["Records"][0]["s3"]["object"]["key"] == "photos/cat on the mat.jpg"
+    assert event["Records"][0]["eventName"] == "ObjectCreated:Put"
+
+    server.restart()
+    run_browser(server, "restarted", name)
+
+
+def test_test_events_api_shares_validates_and_limits(server, lam):
+    """The sharing endpoint: PUT a file's JSON, GET it back byte for byte, ten at most,
+    invalid JSON and bad names refused with Lambda's error shape, DELETE."""
+    name = "shared-events"
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER})
+    body = b'{\n  "Records": [],\n  "note": "kept as written"\n}'
+    status, _, saved = raw_call(server, "PUT", f"/lamina/functions/{name}/test-events/mine", body=body)
+    assert status == 200 and saved["Name"] == "mine" and saved["Size"] == len(body)
+    status, _, got = raw_call(server, "GET", f"/lamina/functions/{name}/test-events/mine")
+    assert status == 200 and got == json.loads(body)
+
+    status, head, err = raw_call(server, "PUT", f"/lamina/functions/{name}/test-events/broken", body=b'{"a": ')
+    assert status == 400 and head["x-amzn-errortype"] == "InvalidParameterValueException"
+    assert "not valid JSON" in err["Message"]
+    status, _, _ = raw_call(server, "PUT", f"/lamina/functions/{name}/test-events/has%20space", body=b"{}")
+    assert status == 400
+
+    for i in range(9):
+        status, _, _ = raw_call(server, "PUT", f"/lamina/functions/{name}/test-events/e{i}", body=b"{}")
+        assert status == 200
+    status, _, err = raw_call(server, "PUT", f"/lamina/functions/{name}/test-events/eleventh", body=b"{}")
+    assert status == 400, err
+    # Replacing one of the ten is fine.
+    status, _, _ = raw_call(server, "PUT", f"/lamina/functions/{name}/test-events/e0", body=b"[1]")
+    assert status == 200
+
+    status, _, _ = raw_call(server, "DELETE", f"/lamina/functions/{name}/test-events/mine")
+    assert status == 204
+    status, head, _ = raw_call(server, "GET", f"/lamina/functions/{name}/test-events/mine")
+    assert status == 404 and head["x-amzn-errortype"] == "ResourceNotFoundException"
+    status, _, _ = raw_call(server, "GET", "/lamina/functions/no-such-fn/test-events")
+    assert status == 404
