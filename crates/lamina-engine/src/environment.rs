@@ -53,6 +53,9 @@ pub struct Env {
     needs_restart: bool,
     timeout_s: u32,
     memory_mb: u32,
+    /// Where the cold start's lines (INIT_START) begin, until the first invocation's Tail
+    /// has included them.
+    cold_from: Option<u64>,
 }
 
 /// What one invoke hands to the environment.
@@ -117,6 +120,7 @@ impl Env {
         let stream = shared
             .logs
             .new_stream(&version.spec.logging.log_group, stream_name.clone());
+        let cold_from = lock(&stream).position();
         if let Some(rv) = runtime_version {
             // Lambda's cold-start line, before anything the runtime prints.
             lock(&stream).push(format!(
@@ -185,13 +189,18 @@ impl Env {
             needs_restart: false,
             timeout_s: version.spec.timeout,
             memory_mb: version.spec.memory_size,
+            cold_from: Some(cold_from),
         })
     }
 
     /// Runs one invocation: init first if the runtime has not finished it, then the invoke
     /// under the function's timeout. Every failure becomes Lambda's error payload.
     pub async fn invoke(&mut self, req: Request, shared: &Shared) -> InvokeOutput {
-        let first_line = lock(&self.stream).position();
+        // The first invocation of a cold environment shows its INIT_START line too.
+        let first_line = match self.cold_from.take() {
+            Some(from) => from,
+            None => lock(&self.stream).position(),
+        };
         let timeout = Duration::from_secs(u64::from(self.timeout_s));
         let mut init_duration = None;
         if self.needs_init {
