@@ -193,6 +193,10 @@ impl Engine {
             .pools
             .acquire(&req.function.name, &key, req.function.reserved_concurrency)
             .map_err(|t| LambdaError::throttled(t.reason()))?;
+        // Warm environments of this version on an image it no longer resolves to.
+        for env in std::mem::take(&mut lease.stale) {
+            env.destroy();
+        }
         let request_id = uuid::Uuid::new_v4().to_string();
         let mut env = match lease.env.take() {
             Some(env) => env,

@@ -77,6 +77,9 @@ pub struct Lease {
     pub env: Option<Env>,
     /// The slot's generation when the lease was taken.
     pub generation: u64,
+    /// Idle environments of the same version and revision on another image: the function's
+    /// resolved image changed, so they are taken out of the pool for the caller to destroy.
+    pub stale: Vec<Env>,
     released: bool,
 }
 
@@ -125,6 +128,13 @@ impl Pools {
         }
         inner.in_flight += 1;
         let generation = inner.generation;
+        let (stale, keep): (Vec<Env>, Vec<Env>) =
+            std::mem::take(&mut inner.idle).into_iter().partition(|e| {
+                e.key.version == key.version
+                    && e.key.revision == key.revision
+                    && e.key.image != key.image
+            });
+        inner.idle = keep;
         let env = inner
             .idle
             .iter()
@@ -136,6 +146,7 @@ impl Pools {
             slot,
             env,
             generation,
+            stale,
             released: false,
         })
     }
