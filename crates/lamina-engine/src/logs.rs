@@ -7,7 +7,7 @@
 //! Streams live in memory (bounded); they are not persisted across restarts yet.
 
 use std::collections::{HashMap, VecDeque};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::io::AsyncReadExt;
@@ -185,11 +185,15 @@ impl Capture {
                     biased;
                     ack = rx.recv() => {
                         let Some(ack) = ack else { break };
-                        // Everything written before the runtime answered is already in the pipe.
+                        // Everything written before the runtime answered is already in the
+                        // pipe. Read it with plain syscalls: tokio's `try_read` trusts its
+                        // readiness cache, which may not have seen those bytes yet, and would
+                        // call the pipe empty (the lines then landed in the next invoke's log).
                         loop {
-                            match reader.try_read(&mut chunk) {
+                            match nix::unistd::read(reader.as_fd(), &mut chunk) {
                                 Ok(0) => break,
                                 Ok(n) => take_lines(&mut pending, &chunk[..n], &stream),
+                                Err(nix::errno::Errno::EINTR) => continue,
                                 Err(_) => break,
                             }
                         }
@@ -285,6 +289,31 @@ mod tests {
         assert_eq!(lock(&s).since(pos + 2), vec!["three"]);
         assert_eq!(store.events("/aws/lambda/f").len(), 3);
         assert_eq!(store.stream_names("/aws/lambda/f"), vec!["s1"]);
+    }
+
+    /// Regression: lines written just before a flush were missed when tokio had not yet
+    /// polled the pipe's readiness, and showed up in the next invocation's log instead.
+    #[test]
+    fn flush_sees_lines_written_just_before_it() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let store = LogStore::default();
+            let s = store.new_stream("/aws/lambda/f", "s1".into());
+            let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+            let capture = Capture::start(read, Arc::clone(&s)).unwrap();
+            // Let the capture task register and find the pipe empty.
+            tokio::task::yield_now().await;
+            for i in 0..20 {
+                let pos = lock(&s).position();
+                let line = format!("line {i}\n");
+                nix::unistd::write(&write, line.as_bytes()).unwrap();
+                capture.flush().await;
+                assert_eq!(lock(&s).since(pos), vec![format!("line {i}")]);
+            }
+        });
     }
 
     #[test]
