@@ -8,6 +8,8 @@
 //   error panel, set memory through the configuration form (an invalid value first, whose
 //   error must show inline), and screenshot every page at 1280 and 390 px.
 // phase `restarted`: after the server restarted, the saved events are still there and run.
+// phase `plans`: a migration plan's timeline, the function's image now, and the delay flag
+//   button (the server has a second image and a plan).
 //
 // Any browser console error, page error or failed asset load fails the run. Prints one
 // line per check and `N passed, 0 failed` at the end; exits non-zero on the first failure.
@@ -18,7 +20,7 @@ import { join } from "node:path";
 
 const [url, artifacts, phase, fn] = process.argv.slice(2);
 if (!url || !artifacts || !phase || !fn) {
-  console.error("usage: console.test.mjs <url> <artifacts dir> <main|restarted> <function>");
+  console.error("usage: console.test.mjs <url> <artifacts dir> <main|restarted|plans> <function>");
   process.exit(2);
 }
 mkdirSync(artifacts, { recursive: true });
@@ -263,6 +265,35 @@ try {
     check(JSON.parse(ok.response).key === KEY, "and still carries the edited key", ok.response);
     check(ok.memory === "512 MB", "the run uses the memory set in the form", ok.memory);
     await shoot("function-after-restart");
+  } else if (phase === "plans") {
+    // A server with a second image and a plan moving every runtime to it (T1 passed, T2
+    // to come): the timeline is drawn, the function has moved (rule 6: changed after T1),
+    // and the delay flag button keeps it on host.
+    await open(url + "/console/environments");
+    check((await page.textContent("#images")).includes("next-os"), "images list the registered next-os image");
+    check((await page.$$("svg.timeline circle")).length === 5, "the plan's timeline draws five instants");
+    const svgText = await page.textContent("svg.timeline");
+    check(svgText.includes("now ·") && svgText.includes("T4 · completion"), "the timeline marks now and names the phases", svgText);
+    check((await page.$$("svg.timeline g.phase.passed")).length === 2, "T0 and T1 are drawn as passed", (await page.$$("svg.timeline g.phase.passed")).length);
+    const rowOf = () => page.$eval("#function-environments tbody tr", (r) => r.textContent);
+    let row = await rowOf();
+    check(row.includes(fn) && row.includes("next-os") && row.includes("none"), "the function runs on next-os now, with no flags", row);
+    await shoot("environments-plan");
+    await Promise.all([
+      page.waitForNavigation(),
+      page.click(`.flag-button[data-function="${fn}"][data-kind="delay"][data-action="add"]`),
+    ]);
+    row = await rowOf();
+    check(row.includes("Delay") && /Image now\s*host|host/.test(row), "after Add delay flag the function carries it", row);
+    const imageNow = await page.$eval("#function-environments tbody tr td[data-label='Image now']", (td) => td.textContent);
+    check(imageNow === "host", "the delay flag keeps it on host", imageNow);
+    check(await page.$(`.flag-button[data-function="${fn}"][data-kind="delay"][data-action="remove"]`) !== null, "the button now offers to remove the flag");
+    await shoot("environments-flagged");
+    await open(url + "/console/functions");
+    check((await page.textContent("table.functions tbody")).includes("host"), "the functions list shows the resolved image");
+    await open(fnPage + "?tab=configuration");
+    check((await page.inputValue("#cfg-layers")).includes("NextOsDelay"), "the configuration form lists the flag layer");
+    check((await page.textContent("#config-form")).includes("opt in early with"), "the form names the plan's flag layers");
   } else {
     throw new Error("unknown phase " + phase);
   }

@@ -115,3 +115,43 @@ def test_test_events_api_shares_validates_and_limits(server, lam):
     assert status == 404 and head["x-amzn-errortype"] == "ResourceNotFoundException"
     status, _, _ = raw_call(server, "GET", "/lamina/functions/no-such-fn/test-events")
     assert status == 404
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(shutil.which("node") is None or not (ROOT / "tests/console/node_modules/playwright-core").exists(), reason="run `npm ci --prefix tests/console` first")
+def test_console_environments_timeline_and_flag_buttons(tmp_path):
+    """A second image (an os-release is all the catalog needs; nothing runs on it here) and
+    a plan whose T1 has passed: the console draws the plan and adds the delay flag through
+    the same UpdateFunctionConfiguration path as the API."""
+    from datetime import datetime, timedelta, timezone
+
+    from conftest import Server
+
+    root = tmp_path / "next-os"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text('ID=debian\nVERSION_ID="13"\n')
+    server = Server(tmp_path / "data", ["--image-root", f"next-os={root}"]).start()
+    try:
+        lam = server.client()
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        at = lambda days: (now + timedelta(days=days)).isoformat().replace("+00:00", "Z")
+        plan = {
+            "name": "to-next-os",
+            "description": "move everything to next-os",
+            "from_image": "host",
+            "to_image": "next-os",
+            "opt_in_layer_arn": "arn:aws:lambda:::awslayer:NextOsOptIn",
+            "delay_layer_arn": "arn:aws:lambda:::awslayer:NextOsDelay",
+            "phases": {"t0": at(-2), "t1": at(-1), "t2": at(5), "t3": at(10), "t4": at(15)},
+        }
+        status, _, body = raw_call(server, "POST", "/lamina/plans", body=plan)
+        assert status == 201, body
+        name = "plan-fn"
+        lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER})
+
+        run_browser(server, "plans", name)
+
+        layers = [l["Arn"] for l in lam.get_function_configuration(FunctionName=name).get("Layers", [])]
+        assert layers == ["arn:aws:lambda:::awslayer:NextOsDelay"]
+    finally:
+        server.stop()

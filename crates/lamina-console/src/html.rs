@@ -37,8 +37,10 @@ pub fn url_part(text: &str) -> String {
     out
 }
 
-/// A timestamp as RFC 3339 in UTC (what the API shows too).
+/// A timestamp as RFC 3339 in UTC, to the second (people do not read nanoseconds).
 pub fn when(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&Rfc3339)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
@@ -106,6 +108,12 @@ mod tests {
     fn url_parts_encode_everything_but_unreserved() {
         assert_eq!(url_part("my fn/ä"), "my%20fn%2F%C3%A4");
         assert_eq!(url_part("a-b_c.d~1"), "a-b_c.d~1");
+    }
+
+    #[test]
+    fn times_are_shown_to_the_second_in_utc() {
+        let t = time::macros::datetime!(2026-11-26 23:45:12.065409772 +01:00);
+        assert_eq!(when(t), "2026-11-26T22:45:12Z");
     }
 
     #[test]

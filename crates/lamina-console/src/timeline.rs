@@ -10,8 +10,9 @@ use time::OffsetDateTime;
 use crate::html::esc;
 
 const WIDTH: f64 = 1000.0;
-const LEFT: f64 = 60.0;
-const RIGHT: f64 = 940.0;
+// Margins wide enough for a centred label at either end.
+const LEFT: f64 = 110.0;
+const RIGHT: f64 = 890.0;
 
 /// The SVG of `plan`'s phases with `now` marked.
 pub fn svg(plan: &MigrationPlan, now: OffsetDateTime) -> String {
@@ -53,6 +54,30 @@ pub fn svg(plan: &MigrationPlan, now: OffsetDateTime) -> String {
 <text x=\"{nx:.1}\" y=\"145\" text-anchor=\"middle\">now · {}</text></g></svg>",
         date(now)
     );
+    out
+}
+
+/// The same instants as a list, for narrow screens where the picture's labels get small.
+pub fn list(plan: &MigrationPlan, now: OffsetDateTime) -> String {
+    let mut out = String::from("<ul class=\"phases\">");
+    let mut now_shown = false;
+    for (phase, at) in plan.phases.all() {
+        if !now_shown && now < at {
+            let _ = write!(out, "<li class=\"now\">now · {}</li>", date(now));
+            now_shown = true;
+        }
+        let passed = if now >= at { " class=\"passed\"" } else { "" };
+        let _ = write!(
+            out,
+            "<li{passed}>{phase:?} {} · {}</li>",
+            date(at),
+            esc(phase.label())
+        );
+    }
+    if !now_shown {
+        let _ = write!(out, "<li class=\"now\">now · {}</li>", date(now));
+    }
+    out.push_str("</ul>");
     out
 }
 
@@ -108,10 +133,19 @@ mod tests {
     }
 
     #[test]
+    fn list_puts_now_between_the_phases() {
+        let list = list(&seed_plan(), datetime!(2019-06-01 0:00 UTC));
+        let t1 = list.find("T1 2019-05-21").unwrap();
+        let now = list.find("now · 2019-06-01").unwrap();
+        let t2 = list.find("T2 2019-06-11").unwrap();
+        assert!(t1 < now && now < t2, "{list}");
+    }
+
+    #[test]
     fn now_after_completion_stretches_the_line() {
         let svg = svg(&seed_plan(), datetime!(2026-01-01 0:00 UTC));
         // Now is the right end; T4 is passed.
-        assert!(svg.contains("x1=\"940.0\" y1=\"50\""), "{svg}");
+        assert!(svg.contains("x1=\"890.0\" y1=\"50\""), "{svg}");
         assert!(svg.contains("class=\"phase passed\" data-phase=\"T4\""));
     }
 }

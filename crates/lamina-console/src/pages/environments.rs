@@ -22,7 +22,7 @@ pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, P
     let status = control.migration_status(None).await?;
     let now = status.at;
     let mut body = String::from("<h1>Environments</h1><section class=\"panel\"><h2>Images</h2>");
-    body.push_str("<div class=\"table-wrap\"><table id=\"images\"><thead><tr><th>Image</th><th>OS</th><th>glibc</th><th>Runtimes</th><th>Libraries</th><th>Digest</th></tr></thead><tbody>");
+    body.push_str("<div class=\"table-wrap\"><table id=\"images\" class=\"cards\"><thead><tr><th>Image</th><th>OS</th><th>glibc</th><th>Runtimes</th><th>Libraries</th><th>Digest</th></tr></thead><tbody>");
     for image in &images {
         let runtimes: Vec<String> = image
             .runtimes
@@ -84,14 +84,14 @@ pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, P
             esc(&current),
             esc(&plan.opt_in_layer_arn),
             esc(&plan.delay_layer_arn),
-            timeline::svg(plan, now),
+            timeline::svg(plan, now) + &timeline::list(plan, now),
         );
     }
     body.push_str("</section><section class=\"panel\"><h2>Functions</h2>");
     if status.functions.is_empty() {
         body.push_str("<p class=\"empty\">No functions yet.</p>");
     } else {
-        body.push_str("<p id=\"flag-message\" class=\"message\" role=\"status\"></p><div class=\"table-wrap\"><table id=\"function-environments\"><thead><tr><th>Function</th><th>Runtime</th><th>Image now</th><th>Coming</th><th>Flags</th><th>Scanner</th><th>Actions</th></tr></thead><tbody>");
+        body.push_str("<p id=\"flag-message\" class=\"message\" role=\"status\"></p><div class=\"table-wrap\"><table id=\"function-environments\" class=\"cards\"><thead><tr><th>Function</th><th>Runtime</th><th>Image now</th><th>Coming</th><th>Flags</th><th>Scanner</th><th>Actions</th></tr></thead><tbody>");
         for f in &status.functions {
             let coming = if f.upcoming.is_empty() {
                 "<span class=\"muted\">no change planned</span>".to_string()

@@ -206,7 +206,7 @@ pub async fn versions(console: &Console, function: &Function) -> Result<String, 
         }
     }
     let mut out = String::from(
-        "<section class=\"panel\"><h2>Versions</h2><div class=\"table-wrap\"><table id=\"versions\"><thead><tr><th>Version</th><th>Description</th><th>Last modified</th><th>CodeSha256</th></tr></thead><tbody>",
+        "<section class=\"panel\"><h2>Versions</h2><div class=\"table-wrap\"><table id=\"versions\" class=\"cards\"><thead><tr><th>Version</th><th>Description</th><th>Last modified</th><th>CodeSha256</th></tr></thead><tbody>",
     );
     for v in &versions {
         let _ = write!(
@@ -222,7 +222,7 @@ pub async fn versions(console: &Console, function: &Function) -> Result<String, 
     if aliases.is_empty() {
         out.push_str("<p class=\"empty\">No aliases.</p>");
     } else {
-        out.push_str("<div class=\"table-wrap\"><table id=\"aliases\"><thead><tr><th>Alias</th><th>Version</th><th>Weights</th><th>Description</th></tr></thead><tbody>");
+        out.push_str("<div class=\"table-wrap\"><table id=\"aliases\" class=\"cards\"><thead><tr><th>Alias</th><th>Version</th><th>Weights</th><th>Description</th></tr></thead><tbody>");
         for a in &aliases {
             let weights: String = a
                 .additional_version_weights
@@ -258,7 +258,7 @@ pub fn invocations(console: &Console, function: &Function) -> String {
         out.push_str("<p class=\"empty\">No invocations since the server started.</p></section>");
         return out;
     }
-    out.push_str("<div class=\"table-wrap\"><table id=\"invocations\"><thead><tr><th>Time</th><th>Request id</th><th>Version</th><th>Result</th><th>Duration</th><th>Billed</th><th>Memory used</th><th>Init</th></tr></thead><tbody>");
+    out.push_str("<div class=\"table-wrap\"><table id=\"invocations\" class=\"cards\"><thead><tr><th>Time</th><th>Request id</th><th>Version</th><th>Result</th><th>Duration</th><th>Billed</th><th>Memory used</th><th>Init</th></tr></thead><tbody>");
     for inv in recent {
         let at = time::OffsetDateTime::from_unix_timestamp_nanos(
             i128::from(inv.timestamp_ms) * 1_000_000,

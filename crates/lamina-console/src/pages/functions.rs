@@ -88,7 +88,7 @@ pub async fn list(
         let _ = write!(body, "<p class=\"empty\">{empty}</p>");
     } else {
         body.push_str(
-            "<div class=\"table-wrap\"><table class=\"functions\"><thead><tr><th>Name</th><th>Runtime</th>\
+            "<div class=\"table-wrap\"><table class=\"functions cards\"><thead><tr><th>Name</th><th>Runtime</th>\
 <th>Environment</th><th>Memory</th><th>Last modified</th><th>State</th><th>Warnings</th></tr></thead><tbody>",
         );
         for f in functions
