@@ -263,7 +263,8 @@ impl Engine {
         &self.shared.images
     }
 
-    /// The environment `version` runs in now (`host` without a resolver).
+    /// The environment `version` runs in now (`host` without a resolver, as `lamina local`
+    /// runs, with the runtime version `<runtime>.host`).
     pub fn resolve_environment(
         &self,
         function: &Function,
@@ -271,7 +272,20 @@ impl Engine {
     ) -> ResolvedEnvironment {
         match self.resolver.get() {
             Some(r) => r.resolve(function, version),
-            None => ResolvedEnvironment::host(),
+            None => {
+                let image = lamina_model::environment::ImageId::host();
+                let runtime_version = version.spec.runtime.as_deref().map(|runtime| {
+                    lamina_model::environment::RuntimeVersion::new(
+                        &self.shared.account.region,
+                        runtime,
+                        &image,
+                    )
+                });
+                ResolvedEnvironment {
+                    image,
+                    runtime_version,
+                }
+            }
         }
     }
 
