@@ -188,6 +188,20 @@ def test_reserved_concurrency_and_account_settings(lam):
     assert "Concurrency" not in lam.get_function(FunctionName="conc-a")
     assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 110
 
+    # Code storage counts every stored package: each published version and each layer version.
+    lam.publish_version(FunctionName="conc-a")
+    third = make_zip({"app.py": "def handler(e, c):\n    return 3\n"})
+    lam.update_function_code(FunctionName="conc-a", ZipFile=third)
+    lam.publish_version(FunctionName="conc-a")
+    layer_v1 = make_zip({"python/l.py": "L = 1\n"})
+    layer_v2 = make_zip({"python/l.py": "L = 2\n", "python/m.py": "M = 2\n"})
+    lam.publish_layer_version(LayerName="counted", Content={"ZipFile": layer_v1})
+    lam.publish_layer_version(LayerName="counted", Content={"ZipFile": layer_v2})
+    usage = lam.get_account_settings()["AccountUsage"]
+    assert usage["FunctionCount"] == 2
+    # conc-a: $LATEST (third) + v1 (PY_HELLO) + v2 (third); conc-b: $LATEST (other); two layer versions.
+    assert usage["TotalCodeSize"] == 2 * len(third) + len(PY_HELLO) + len(other) + len(layer_v1) + len(layer_v2)
+
 
 def test_runtime_management_config(lam, raw_lam):
     create(lam, "rtm")

@@ -372,9 +372,22 @@ impl Control {
             marker = Some(last.name.clone());
             function_count += page.len() as u64;
             total_code_size += page.iter().map(|f| f.latest.code.size).sum::<u64>();
+            // Published versions keep their packages, and Lambda counts each of them.
+            for function in page {
+                let name = function.name;
+                let versions = self.store_call(move |s| s.list_versions(&name)).await?;
+                total_code_size += versions.iter().map(|v| v.code.size).sum::<u64>();
+            }
         }
+        // `list_layers` gives each layer's newest version; every version is stored.
         let layers = self.store_call(|s| s.list_layers()).await?;
-        total_code_size += layers.iter().map(|l| l.content.size).sum::<u64>();
+        for layer in layers {
+            let name = layer.name;
+            let versions = self
+                .store_call(move |s| s.list_layer_versions(&name))
+                .await?;
+            total_code_size += versions.iter().map(|l| l.content.size).sum::<u64>();
+        }
         let reserved = self.reserved_total(None).await?;
         Ok(AccountSettings {
             total_code_size,
