@@ -228,8 +228,11 @@ def test_create_existing_function_is_409(lam):
 
 
 def test_delete_function_then_get_is_404(server, lam):
-    create(lam, "doomed")
+    create(lam, "doomed", Tags={"old": "yes"})
     lam.publish_version(FunctionName="doomed")
+    lam.update_function_configuration(FunctionName="doomed", Timeout=5)
+    lam.publish_version(FunctionName="doomed")
+    lam.create_alias(FunctionName="doomed", Name="live", FunctionVersion="2")
     deleted = lam.delete_function(FunctionName="doomed")
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert deleted["StatusCode"] == 204
@@ -243,5 +246,65 @@ def test_delete_function_then_get_is_404(server, lam):
     with pytest.raises(ClientError) as e:
         lam.delete_function(FunctionName="doomed")
     assert error_of(e.value)[0] == "ResourceNotFoundException"
-    # The name is free again.
+    # The name is free again, with nothing left of the old function: no versions, no aliases,
+    # no tags, and numbering starts over.
     assert create(lam, "doomed")["Version"] == "$LATEST"
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="doomed")["Versions"]] == ["$LATEST"]
+    assert lam.list_aliases(FunctionName="doomed")["Aliases"] == []
+    assert "Tags" not in lam.get_function(FunctionName="doomed")
+    assert lam.publish_version(FunctionName="doomed")["Version"] == "1"
+
+
+def run_together(calls):
+    """Runs the calls at once (released by one barrier); returns each one's result or ClientError."""
+    import threading
+
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        try:
+            results[i] = call()
+        except ClientError as e:
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_racing_creates_of_one_name_make_exactly_one_function(server):
+    clients = [server.client() for _ in range(6)]
+    zips = [make_zip({"app.py": f"def handler(e, c):\n    return {i}\n"}) for i in range(6)]
+    before = blob_files(server)
+    results = run_together([lambda c=c, z=z: create(c, "contended", zip_bytes=z) for c, z in zip(clients, zips)])
+    won = [i for i, r in enumerate(results) if isinstance(r, dict)]
+    lost = [r for r in results if isinstance(r, ClientError)]
+    assert len(won) == 1, results
+    assert len(lost) == 5 and all(error_of(e)[0::2] == ("ResourceConflictException", 409) for e in lost)
+    got = clients[0].get_function(FunctionName="contended")
+    assert got["Configuration"]["CodeSha256"] == code_sha256(zips[won[0]])
+    assert http_get_bytes(got["Code"]["Location"]) == zips[won[0]]
+    # Only the winner's package was written.
+    assert len(blob_files(server) - before) == 1
+
+
+def test_racing_updates_with_one_revision_id_let_exactly_one_through(server):
+    lam = server.client()
+    created = create(lam, "optimistic")
+    clients = [server.client() for _ in range(5)]
+    zips = [make_zip({"app.py": f"def handler(e, c):\n    return 'u{i}'\n"}) for i in range(5)]
+    results = run_together(
+        [lambda c=c, z=z: c.update_function_code(FunctionName="optimistic", ZipFile=z, RevisionId=created["RevisionId"]) for c, z in zip(clients, zips)]
+    )
+    won = [i for i, r in enumerate(results) if isinstance(r, dict)]
+    lost = [r for r in results if isinstance(r, ClientError)]
+    assert len(won) == 1, results
+    assert all(error_of(e)[0::2] == ("PreconditionFailedException", 412) for e in lost) and len(lost) == 4
+    got = lam.get_function(FunctionName="optimistic")
+    assert got["Configuration"]["RevisionId"] == results[won[0]]["RevisionId"]
+    assert http_get_bytes(got["Code"]["Location"]) == zips[won[0]]
