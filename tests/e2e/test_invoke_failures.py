@@ -9,7 +9,7 @@ import pytest
 
 from conftest import Server, deploy, invoke, make_zip, raw_call, report_fields
 
-INIT_TIMEOUT_MS = 700
+INIT_TIMEOUT_MS = 1500
 
 
 @pytest.fixture(scope="module")
@@ -274,3 +274,51 @@ def test_request_over_6mb_is_413_and_non_json_is_400(fsrv, flam):
     # Nothing of the above broke the function.
     status, _, body = raw_call(fsrv, "POST", path, b'"ok"')
     assert status == 200 and body == 2
+
+
+def test_runtime_exiting_during_init_names_the_request(flam):
+    # Exits at once for its first start, then serves (the count lives in /tmp).
+    bootstrap = ('#!/bin/sh\nn=$(cat /tmp/starts 2>/dev/null || echo 0)\necho $((n + 1)) > /tmp/starts\n'
+                 'if [ "$n" -lt 1 ]; then echo dying; exit 1; fi\nexec /usr/bin/python3 /var/task/runtime.py\n')
+    deploy(flam, "f-initexit", {"bootstrap": bootstrap, "runtime.py": PY_CUSTOM_RUNTIME}, runtime="provided.al2023", handler="x")
+    r = invoke(flam, "f-initexit", {})
+    assert r.function_error == "Unhandled"
+    assert r.payload == {"errorType": "Runtime.ExitError",
+                         "errorMessage": platform_message(r.request_id, "Runtime exited with error: exit status 1")}
+    assert "dying" in r.log
+    ok = invoke(flam, "f-initexit", {"z": 3})
+    assert ok.payload == {"custom": True, "event": {"z": 3}}, ok.payload
+
+
+# A custom runtime that reports its own failures through the Runtime API.
+REPORTING_RUNTIME = '''#!/usr/bin/python3
+import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/"
+def post(path, body, error_type=None):
+    headers = {"Lambda-Runtime-Function-Error-Type": error_type} if error_type else {}
+    req = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="POST", headers=headers)
+    return urllib.request.urlopen(req).status
+if os.path.exists("/var/task/fail-init"):
+    post("init/error", {"errorMessage": "config missing", "errorType": "Custom.InitFailed", "stackTrace": []}, "Custom.InitFailed")
+    raise SystemExit(1)
+while True:
+    with urllib.request.urlopen(api + "invocation/next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+    post("invocation/" + rid + "/error", {"errorMessage": "nope", "errorType": "Custom.Failure", "stackTrace": ["at here"]}, "Custom.Failure")
+'''
+
+
+def test_provided_runtime_reports_errors_through_the_api(flam):
+    deploy(flam, "f-rerr", {"bootstrap": REPORTING_RUNTIME}, runtime="provided.al2023", handler="x")
+    r = invoke(flam, "f-rerr", {})
+    assert r.function_error == "Unhandled"
+    assert r.payload == {"errorMessage": "nope", "errorType": "Custom.Failure", "stackTrace": ["at here"]}
+    # The platform keeps only (Runtime|Function).Name types from the header, as the RIE does;
+    # the body goes to the caller verbatim.
+    assert report_fields(r.log)["Error Type"] == "Runtime.Unknown"
+    deploy(flam, "f-rinit", {"bootstrap": REPORTING_RUNTIME, "fail-init": ""}, runtime="provided.al2023", handler="x")
+    r = invoke(flam, "f-rinit", {})
+    assert r.function_error == "Unhandled"
+    assert r.payload == {"errorMessage": "config missing", "errorType": "Custom.InitFailed", "stackTrace": []}
+    flam.update_function_code(FunctionName="f-rinit", ZipFile=make_zip({"bootstrap": REPORTING_RUNTIME}))
+    assert invoke(flam, "f-rinit", {}).payload["errorType"] == "Custom.Failure"

@@ -173,3 +173,45 @@ def test_client_context_reaches_the_function(ilam):
     r = invoke(ilam, "q-cc", {}, ClientContext=base64.b64encode(json.dumps(cc).encode()).decode())
     assert r.function_error is None, r.payload
     assert r.payload == {"custom": {"tenant": "acme"}, "env": {"platform": "linux"}, "installation_id": "inst-1"}
+
+
+BOOTSTRAP_IN_LAYER = '''#!/usr/bin/python3
+import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+    body = json.dumps({"from": "layer", "handler": os.environ["_HANDLER"], "task": sorted(os.listdir("/var/task"))}).encode()
+    urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=body, method="POST")).read()
+'''
+
+
+def test_bootstrap_from_a_layer(ilam):
+    runtime_layer = publish(ilam, "custom-runtime", {"bootstrap": BOOTSTRAP_IN_LAYER})
+    deploy(ilam, "layers-bootstrap", {"handler.txt": "code"}, runtime="provided.al2023", handler="my.handler", Layers=[runtime_layer])
+    r = invoke(ilam, "layers-bootstrap", {})
+    assert r.function_error is None, r.payload
+    assert r.payload == {"from": "layer", "handler": "my.handler", "task": ["handler.txt"]}
+
+
+def test_unknown_function_version_or_alias_is_404(ilam, versioned):
+    for name, kw, arn_suffix in [("q-nope", {}, "q-nope"), ("q-fn:9", {}, "q-fn:9"), ("q-fn", {"Qualifier": "ghost"}, "q-fn:ghost")]:
+        with pytest.raises(ilam.exceptions.ResourceNotFoundException) as err:
+            ilam.invoke(FunctionName=name, Payload=b"{}", **kw)
+        assert err.value.response["Error"]["Message"] == f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{arn_suffix}"
+
+
+def test_update_during_a_busy_invoke_finishes_old_then_runs_new(ilam):
+    slow = 'import time\nCODE = "%s"\ndef handler(e, c):\n    time.sleep(e.get("s", 0))\n    return CODE\n'
+    deploy(ilam, "q-busy", {"app.py": slow % "old"}, Timeout=10)
+    assert invoke(ilam, "q-busy", {}).payload == "old"
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke, ilam, "q-busy", {"s": 1.5})
+        time.sleep(0.5)
+        ilam.update_function_code(FunctionName="q-busy", ZipFile=make_zip({"app.py": slow % "new"}))
+        assert invoke(ilam, "q-busy", {}).payload == "new"
+        assert busy.result().payload == "old"
+    # The old environment was not put back in the pool: still the new code, warm.
+    again = invoke(ilam, "q-busy", {})
+    assert again.payload == "new" and "Init Duration" not in report_fields(again.log)

@@ -231,3 +231,18 @@ def test_awslambdaric_as_custom_runtime(ilam, awslambdaric_layer_zip):
     assert r.payload["errorType"] == "KeyError"
     assert r.payload["errorMessage"] == "'missing'"
     assert r.payload["requestId"] == r.request_id
+
+
+def test_node_init_errors(ilam):
+    deploy(ilam, "node-noimport", {"index.js": "require('not-installed');\nexports.handler = async () => 1;\n"},
+           runtime="nodejs20.x", handler="index.handler")
+    r = invoke(ilam, "node-noimport", {})
+    assert r.function_error == "Unhandled"
+    assert r.payload["errorType"] == "Runtime.ImportModuleError", r.payload
+    assert "Cannot find module 'not-installed'" in r.payload["errorMessage"]
+    deploy(ilam, "node-nohandler", {"index.js": "exports.other = async () => 1;\n"}, runtime="nodejs20.x", handler="index.handler")
+    r = invoke(ilam, "node-nohandler", {})
+    assert r.payload["errorType"] == "Runtime.HandlerNotFound", r.payload
+    assert r.payload["errorMessage"] == "index.handler is undefined or not exported"
+    ilam.update_function_configuration(FunctionName="node-nohandler", Handler="index.other")
+    assert invoke(ilam, "node-nohandler", {}).payload == 1
