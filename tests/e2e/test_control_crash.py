@@ -78,45 +78,76 @@ def test_acknowledged_writes_survive_kill_9(server):
     assert lam.publish_layer_version(LayerName="crash-layer", Content={"ZipFile": layer_zip})["Version"] == 2
 
 
+def killed(exc) -> bool:
+    """Whether a client exception is the server going away (the kill), not a server answer."""
+    if isinstance(exc, (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ConnectionError)):
+        return True
+    return not isinstance(exc, ClientError) and ("Connection" in type(exc).__name__ or "connection" in str(exc).lower())
+
+
 @pytest.mark.timeout(120)
-def test_creates_acknowledged_before_a_random_kill_survive(server):
-    acknowledged = {}
-    attempted = []
+def test_writes_acknowledged_before_a_random_kill_survive(server):
+    """Two writers run until a kill -9 at a random moment: one creates functions, the other
+    updates one function's code and publishes a version each time. Everything acknowledged
+    before the kill must be there after the restart, with its bytes."""
+    create(server.client(), "churn", zip_bytes=zip_for("churn-0"))
+    created = {}  # name -> zip, acknowledged creates
+    create_attempts = []
+    published = {}  # version -> zip, acknowledged publishes
+    latest = {"acked": zip_for("churn-0"), "in_flight": None}
     stop = threading.Event()
     errors = []
 
-    def writer():
+    def creator():
         lam = server.client()
-        i = 0
-        while not stop.is_set() and i < 2000:
+        for i in range(2000):
+            if stop.is_set():
+                return
             name = f"bg-{i:04d}"
             body = zip_for(name)
-            attempted.append(name)
+            create_attempts.append(name)
             try:
                 out = create(lam, name, zip_bytes=body)
-            except (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ConnectionError):
+            except Exception as e:
+                if not killed(e):
+                    errors.append(e)
                 return
-            except ClientError as e:  # anything else is a real failure, not the kill
-                errors.append(e)
+            if out["ResponseMetadata"]["HTTPStatusCode"] != 201:
+                errors.append(out)
                 return
-            except Exception as e:  # urllib3/botocore wrap resets in several types
-                if "Connection" in type(e).__name__ or "connection" in str(e).lower():
-                    return
-                errors.append(e)
-                return
-            assert out["ResponseMetadata"]["HTTPStatusCode"] == 201
-            acknowledged[name] = body
-            i += 1
+            created[name] = body
 
-    thread = threading.Thread(target=writer)
-    thread.start()
+    def churner():
+        lam = server.client()
+        for i in range(1, 2000):
+            if stop.is_set():
+                return
+            body = zip_for(f"churn-{i}")
+            latest["in_flight"] = body
+            try:
+                lam.update_function_code(FunctionName="churn", ZipFile=body)
+                latest["acked"], latest["in_flight"] = body, None
+                out = lam.publish_version(FunctionName="churn")
+            except Exception as e:
+                if not killed(e):
+                    errors.append(e)
+                return
+            if out["CodeSha256"] != code_sha256(body):
+                errors.append(out)
+                return
+            published[out["Version"]] = body
+
+    threads = [threading.Thread(target=creator), threading.Thread(target=churner)]
+    for t in threads:
+        t.start()
     time.sleep(random.uniform(0.5, 2.0))
     server.kill()
     stop.set()
-    thread.join(timeout=30)
-    assert not thread.is_alive()
+    for t in threads:
+        t.join(timeout=30)
+        assert not t.is_alive()
     assert not errors, errors
-    assert len(acknowledged) >= 3, "the writer should have landed a few creates before the kill"
+    assert len(created) >= 3 and len(published) >= 2, "the writers should have landed a few writes before the kill"
 
     server.start()
     lam = server.client()
@@ -124,15 +155,32 @@ def test_creates_acknowledged_before_a_random_kill_survive(server):
     for page in lam.get_paginator("list_functions").paginate():
         for f in page["Functions"]:
             survived[f["FunctionName"]] = f["CodeSha256"]
-    for name, body in acknowledged.items():
+    for name, body in created.items():
         assert survived.get(name) == code_sha256(body), f"acknowledged create of {name} was lost"
     # At most the one create in flight at the kill may exist beyond the acknowledged ones,
     # and if it does it is whole.
-    extra = set(survived) - set(acknowledged)
-    assert extra <= set(attempted[len(acknowledged):])
+    extra = set(survived) - set(created) - {"churn"}
+    assert extra <= set(create_attempts[len(created):])
     assert len(extra) <= 1
-    for name in survived:
+    for name in set(survived) - {"churn"}:
         got = lam.get_function(FunctionName=name)
         assert http_get_bytes(got["Code"]["Location"]) == zip_for(name)
+
+    # Every acknowledged version, with its own bytes; numbering has no holes.
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName="churn")["Versions"]]
+    assert versions[0] == "$LATEST"
+    numbers = [int(v) for v in versions[1:]]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert set(published) <= set(versions[1:])
+    assert len(numbers) - len(published) <= 1  # a publish in flight may have landed
+    for version, body in published.items():
+        got = lam.get_function(FunctionName="churn", Qualifier=version)
+        assert got["Configuration"]["CodeSha256"] == code_sha256(body)
+        assert http_get_bytes(got["Code"]["Location"]) == body
+    # $LATEST holds the last acknowledged code, or the update in flight if it landed whole.
+    got = lam.get_function(FunctionName="churn")
+    assert http_get_bytes(got["Code"]["Location"]) in [b for b in (latest["acked"], latest["in_flight"]) if b]
+    assert got["Configuration"]["CodeSha256"] == code_sha256(http_get_bytes(got["Code"]["Location"]))
+
     # And the server takes new writes after the crash.
     assert create(lam, "after-crash")["Version"] == "$LATEST"
