@@ -308,3 +308,19 @@ def test_racing_updates_with_one_revision_id_let_exactly_one_through(server):
     got = lam.get_function(FunctionName="optimistic")
     assert got["Configuration"]["RevisionId"] == results[won[0]]["RevisionId"]
     assert http_get_bytes(got["Code"]["Location"]) == zips[won[0]]
+
+
+def test_large_package_round_trips_byte_for_byte(server):
+    """A 20 MB incompressible package goes up through boto3 and comes back whole."""
+    import hashlib
+    import random
+
+    rng = random.Random(42)
+    body = make_zip({"app.py": "def handler(e, c):\n    return 1\n", "blob.bin": rng.randbytes(20 * 1024 * 1024)})
+    assert len(body) > 20 * 1024 * 1024
+    lam = server.client()
+    created = create(lam, "big-package", zip_bytes=body)
+    assert created["CodeSize"] == len(body)
+    assert created["CodeSha256"] == code_sha256(body)
+    downloaded = http_get_bytes(lam.get_function(FunctionName="big-package")["Code"]["Location"])
+    assert hashlib.sha256(downloaded).digest() == hashlib.sha256(body).digest()

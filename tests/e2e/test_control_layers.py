@@ -159,6 +159,18 @@ def test_attach_layers_to_functions(lam, raw_lam):
     names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
     assert names == ["with-layers"]
 
+    # Deleting a layer version does not break the functions that use it.
+    lam.delete_layer_version(LayerName="lay2", VersionNumber=1)
+    still = lam.get_function_configuration(FunctionName="with-layers")
+    assert [l["Arn"] for l in still["Layers"]] == arns[2:5]
+    with pytest.raises(ClientError) as e:
+        lam.get_layer_version_by_arn(Arn=arns[2])
+    assert error_of(e.value)[0] == "ResourceNotFoundException"
+    # ...but it can no longer be newly attached.
+    with pytest.raises(ClientError) as e:
+        create(lam, "late-comer", Layers=[arns[2]])
+    assert error_of(e.value)[:2] == ("InvalidParameterValueException", f"Layer version {arns[2]} does not exist.")
+
     # Layers can be removed again.
     cleared = lam.update_function_configuration(FunctionName="with-layers", Layers=[])
     assert "Layers" not in cleared
