@@ -119,3 +119,17 @@ def test_parallel_invokes_run_in_parallel_sandboxes(csrv, clam):
     assert len({r[2]["stream"] for r in results}) == n
     # Run one after another they would take n * sleep.
     assert wall < (n - 1) * sleep, wall
+
+
+def test_reserved_concurrency_spans_versions_and_aliases(csrv, clam):
+    deploy(clam, "c-versions", {"app.py": SLEEPER}, Timeout=10)
+    clam.publish_version(FunctionName="c-versions")
+    clam.create_alias(FunctionName="c-versions", Name="prod", FunctionVersion="1")
+    clam.put_function_concurrency(FunctionName="c-versions", ReservedConcurrentExecutions=1)
+    body = b'{"sleep": 1.5}'
+    targets = ["/2015-03-31/functions/c-versions/invocations",
+               "/2015-03-31/functions/c-versions:1/invocations",
+               "/2015-03-31/functions/c-versions/invocations?Qualifier=prod"]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda p: raw_call(csrv, "POST", p, body), targets))
+    assert sorted(r[0] for r in results) == [200, 429, 429], results

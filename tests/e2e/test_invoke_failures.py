@@ -212,6 +212,8 @@ BIG_APP = '''
 def handler(event, context):
     if event.get("big"):
         return "x" * (7 << 20)
+    if event.get("near"):
+        return "y" * 6_000_000
     return {"size": len(str(event))}
 '''
 
@@ -223,6 +225,9 @@ def test_response_too_large(flam):
     assert r.payload == {"errorType": "Function.ResponseSizeTooLarge",
                          "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes)."}
     assert invoke(flam, "f-big", {"n": 1}).payload == {"size": len(str({"n": 1}))}
+    # Just under the limit is delivered whole.
+    near = invoke(flam, "f-big", {"near": True}, LogType="None")
+    assert near.function_error is None and near.payload == "y" * 6_000_000
 
 
 EXC_APP = '''

@@ -5,6 +5,7 @@ network, /tmp, sandbox sharing, environment variables and identity."""
 import json
 import os
 import socket
+import time
 import uuid
 
 import pytest
@@ -162,3 +163,36 @@ def test_tmp_does_not_count_against_memory(ilam):
     deploy(ilam, "probe-tmpmem", PROBE, MemorySize=128, Timeout=20)
     r = invoke(ilam, "probe-tmpmem", {"action": "fill_tmp", "limit_mb": 300})
     assert r.payload == {"written_mb": 300, "errno": None}, r.payload
+
+
+THREADS_APP = """
+import threading
+def handler(event, context):
+    stop = threading.Event()
+    started = 0
+    error = None
+    try:
+        for _ in range(event["max"]):
+            threading.Thread(target=stop.wait, daemon=True).start()
+            started += 1
+    except RuntimeError as e:
+        error = str(e)
+    stop.set()
+    return {"started": started, "error": error}
+"""
+
+
+def test_process_count_is_capped(ilam):
+    deploy(ilam, "probe-pids", {"app.py": THREADS_APP}, MemorySize=512, Timeout=20)
+    r = invoke(ilam, "probe-pids", {"max": 3000})
+    assert r.function_error is None, r.payload
+    assert r.payload["error"] == "can't start new thread", r.payload
+    assert 500 < r.payload["started"] < 1024, r.payload
+    # The environment recovers once the threads are gone.
+    time.sleep(0.2)
+    assert invoke(ilam, "probe-pids", {"max": 10}).payload == {"started": 10, "error": None}
+
+
+def test_python_handler_in_a_subfolder(ilam):
+    deploy(ilam, "probe-subdir", {"src/handlers/api.py": "def main(e, c):\n    return __name__\n"}, handler="src/handlers/api.main")
+    assert invoke(ilam, "probe-subdir", {}).payload == "src.handlers.api"
