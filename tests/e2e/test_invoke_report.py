@@ -2,12 +2,16 @@
 peak, billed duration rounded up to the configured granularity), Tail returns the last 4 KB,
 log streams are framed START/END/REPORT, and idle environments expire."""
 
+import base64
+import json
 import re
+import subprocess
+import threading
 import time
 
 import pytest
 
-from conftest import Server, deploy, invoke, raw_call, report_fields
+from conftest import LAMINA_BIN, Server, deploy, invoke, raw_call, report_fields
 
 MEMORY_APP = '''
 def handler(event, context):
@@ -72,3 +76,45 @@ def test_billing_granularity_and_idle_timeout(coarse):
     # Idle for longer than --idle-timeout 1: the environment is gone, the next start is cold.
     time.sleep(2.6)
     assert "Init Duration" in report_fields(invoke(lam, "r-coarse", {}).log)
+
+
+def test_lamina_logs_prints_and_follows(ilam, invoke_server):
+    deploy(ilam, "r-cli", {"app.py": "def handler(e, c):\n    print('hello', e['n'])\n    return 1\n"})
+    first = invoke(ilam, "r-cli", {"n": 1})
+    out = subprocess.run([LAMINA_BIN, "logs", "r-cli", "--endpoint-url", invoke_server.url],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(l.endswith(f"START RequestId: {first.request_id} Version: $LATEST") for l in lines), lines
+    assert any("hello 1" in l for l in lines), lines
+    assert any(f"REPORT RequestId: {first.request_id}" in l for l in lines), lines
+
+    follow = subprocess.Popen([LAMINA_BIN, "logs", "r-cli", "--follow", "--endpoint-url", invoke_server.url],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        done = threading.Event()
+
+        def read():
+            for line in follow.stdout:
+                seen.append(line)
+                if "hello 2" in line:
+                    done.set()
+                    return
+
+        threading.Thread(target=read, daemon=True).start()
+        time.sleep(0.5)
+        invoke(ilam, "r-cli", {"n": 2})
+        assert done.wait(15), seen
+    finally:
+        follow.kill()
+        follow.wait()
+
+
+def test_aws_cli_invoke(ilam, invoke_server, tmp_path):
+    deploy(ilam, "r-awscli", {"app.py": "def handler(e, c):\n    return {'got': e}\n"})
+    outfile = tmp_path / "out.json"
+    meta = invoke_server.aws("invoke", "--function-name", "r-awscli", "--payload", '{"a": 1}', "--log-type", "Tail", str(outfile))
+    assert meta["StatusCode"] == 200 and meta["ExecutedVersion"] == "$LATEST"
+    assert "REPORT RequestId:" in base64.b64decode(meta["LogResult"]).decode()
+    assert json.loads(outfile.read_text()) == {"got": {"a": 1}}
