@@ -585,3 +585,43 @@ async fn the_migration_report_shows_images_phases_flags_and_warnings() {
     let (status, _, _) = call(&app, "GET", "/lamina/migration/simulate", None).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn image_dependents_name_plans_pins_and_functions() {
+    let clock = Arc::new(FixedClock::new(datetime!(2019-05-01 00:00 UTC)));
+    let control = Control::new(
+        Arc::new(lamina_store::MemoryStore::new()),
+        Account::default(),
+        ControlLimits::default(),
+        Arc::clone(&clock) as Arc<dyn Clock>,
+    );
+    let d12 = ImageId::new("debian-12").unwrap();
+    for (id, version) in [("debian-12", "12"), ("debian-13", "13")] {
+        control
+            .environments()
+            .register_image(ImageManifest::minimal(
+                ImageId::new(id).unwrap(),
+                "debian",
+                version,
+            ));
+    }
+    assert!(control.image_dependents(&d12).await.unwrap().is_empty());
+    control
+        .apply_plan(parse_plan_toml(SEED).unwrap())
+        .await
+        .unwrap();
+    let input: lamina_api::requests::CreateFunctionInput =
+        serde_json::from_value(function_body("f", &[])).unwrap();
+    control.create_function(input).await.unwrap();
+    let reasons = control.image_dependents(&d12).await.unwrap();
+    assert_eq!(
+        reasons,
+        [
+            "migration plan amazon-linux-2019 names it",
+            "function f:$LATEST runs on it now"
+        ]
+    );
+    let refused = control.environments().remove_image(&d12).unwrap_err();
+    assert!(refused.message.contains("amazon-linux-2019"), "{refused}");
+    assert!(control.environments().catalog().contains(&d12));
+}

@@ -139,7 +139,7 @@ pub struct SimulatedFunction {
 
 impl Control {
     /// Every function with every version: `$LATEST` first, then published ones.
-    async fn all_versions(&self) -> LambdaResult<Vec<(Function, FunctionVersion)>> {
+    pub(super) async fn all_versions(&self) -> LambdaResult<Vec<(Function, FunctionVersion)>> {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
         loop {

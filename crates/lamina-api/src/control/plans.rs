@@ -2,7 +2,7 @@
 //! the image catalog and every other plan before it is written; the store write comes
 //! before the in-memory plan set changes, so what resolution uses is always on disk.
 
-use lamina_model::environment::MigrationPlan;
+use lamina_model::environment::{ImageId, MigrationPlan, RuntimeVersion};
 use lamina_model::{LambdaError, LambdaResult};
 
 use super::Control;
@@ -66,6 +66,37 @@ impl Control {
         self.load_plans().await?;
         tracing::info!(plan = %name, "migration plan deleted");
         Ok(())
+    }
+}
+
+impl Control {
+    /// Why `image` cannot be removed: the plans that name it, the functions pinned to one of
+    /// its runtime versions, and the function versions that run on it now. Empty: nothing
+    /// depends on it. (`lamina env remove` asks this before removing an image.)
+    pub async fn image_dependents(&self, image: &ImageId) -> LambdaResult<Vec<String>> {
+        self.ensure_plans().await?;
+        let mut reasons: Vec<String> = self
+            .environments
+            .image_users(image)
+            .into_iter()
+            .map(|plan| format!("migration plan {plan} names it"))
+            .collect();
+        let region = self.account.region.clone();
+        for (function, version) in self.all_versions().await? {
+            let is_latest = version.version == lamina_model::LATEST;
+            if let (true, Some(pin)) = (is_latest, &function.runtime_management.runtime_version_arn)
+                && RuntimeVersion::parse_arn(&region, pin).is_ok_and(|v| &v.image == image)
+            {
+                reasons.push(format!("function {} is pinned to {pin}", function.name));
+            }
+            if &self.environments.resolve(&function, &version).image == image {
+                reasons.push(format!(
+                    "function {}:{} runs on it now",
+                    function.name, version.version
+                ));
+            }
+        }
+        Ok(reasons)
     }
 }
 
