@@ -88,7 +88,7 @@ CREATE_CASES = {
     ),
     "function-name-too-long": (
         {"FunctionName": "f" * 65},
-        400, "ValidationException", dict(prefix=constraint("f" * 65, "functionName")),
+        400, "InvalidParameterValueException", dict(message=constraint("f" * 65, "functionName") + "Member must have length less than or equal to 64"),
     ),
     "unknown-runtime": (
         {"Runtime": "python9.9"},
@@ -204,6 +204,12 @@ def test_invalid_alias_names_and_qualifiers(seeded):
     refused(seeded, "GET", f"{FUNCTIONS}/base?Qualifier=bad%21q", None, 400, "ValidationException", prefix=constraint("bad!q", "qualifier"))
     refused(seeded, "GET", f"{FUNCTIONS}/base:live?Qualifier=1", None, 400, "InvalidParameterValueException", contains=("qualifier",))
     refused(seeded, "GET", f"{FUNCTIONS}/bad%20name%21", None, 400, "ValidationException", contains=("functionName",))
+    # Longer than CreateFunction allows is still a well-formed lookup: not found.
+    refused(seeded, "GET", f"{FUNCTIONS}/{'f' * 65}", None, 404, "ResourceNotFoundException", message=f"Function not found: {arn('f' * 65)}")
+    refused(
+        seeded, "GET", f"{FUNCTIONS}/arn:aws:lambda:eu-west-1:000000000000:function:base", None, 404, "ResourceNotFoundException",
+        message="Functions from 'eu-west-1' are not reachable in this region ('us-east-1')",
+    )
     refused(seeded, "DELETE", f"{FUNCTIONS}/base?Qualifier=%24LATEST", None, 400, "InvalidParameterValueException", message="$LATEST version cannot be deleted without deleting the function.")
 
 

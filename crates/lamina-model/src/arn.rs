@@ -96,14 +96,19 @@ impl Account {
             [name, qualifier] => (*name, Some((*qualifier).to_string())),
             _ => return Err(pattern_error()),
         };
-        if validate::function_name(name).is_err() {
+        if !validate::is_function_name_pattern(name) {
             return Err(pattern_error());
         }
         if let Some(q) = &qualifier {
             validate::qualifier(q)?;
         }
-        if region.is_some_and(|r| r != self.region) || account.is_some_and(|a| a != self.account_id)
-        {
+        if let Some(other) = region.filter(|r| *r != self.region) {
+            return Err(LambdaError::not_found(format!(
+                "Functions from '{other}' are not reachable in this region ('{}')",
+                self.region
+            )));
+        }
+        if account.is_some_and(|a| a != self.account_id) {
             return Err(LambdaError::not_found(format!(
                 "Function not found: {input}"
             )));
@@ -184,6 +189,13 @@ mod tests {
             .parse_function_ref("arn:aws:lambda:eu-west-1:000000000000:function:hello")
             .unwrap_err();
         assert_eq!(foreign.kind.status(), 404);
+        assert_eq!(
+            foreign.message,
+            "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"
+        );
+        // Longer than CreateFunction allows, but within the lookup pattern: not found later.
+        assert!(a.parse_function_ref(&"a".repeat(65)).is_ok());
+        assert!(a.parse_function_ref(&"a".repeat(141)).is_err());
     }
 
     #[test]

@@ -45,8 +45,23 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
-/// A bare function name: 1–64 of `[a-zA-Z0-9-_]`.
+/// Whether `name` could name a function in a lookup: the API model's pattern allows
+/// longer names than CreateFunction does, so a long one is simply not found.
+pub fn is_function_name_pattern(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 140 && name.chars().all(is_name_char)
+}
+
+/// A bare function name for CreateFunction: 1–64 of `[a-zA-Z0-9-_]`. A name that only breaks
+/// the length limit is Lambda's `InvalidParameterValueException`.
 pub fn function_name(name: &str) -> LambdaResult<()> {
+    if name.len() > 64 && is_function_name_pattern(name) {
+        return Err(LambdaError::new(
+            crate::error::ErrorKind::InvalidParameterValue,
+            format!(
+                "1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64"
+            ),
+        ));
+    }
     if name.is_empty() || name.len() > 64 || !name.chars().all(is_name_char) {
         return Err(LambdaError::constraint(
             name,
@@ -344,7 +359,12 @@ mod tests {
     fn names_and_aliases() {
         assert!(function_name("my-fn_1").is_ok());
         assert!(function_name(&"a".repeat(64)).is_ok());
-        assert!(function_name(&"a".repeat(65)).is_err());
+        let long = function_name(&"a".repeat(65)).unwrap_err();
+        assert_eq!(long.kind.code(), "InvalidParameterValueException");
+        assert!(
+            long.message
+                .ends_with("Member must have length less than or equal to 64")
+        );
         assert!(function_name("a.b").is_err());
         assert!(alias_name("prod").is_ok());
         assert!(alias_name("123").is_err());
