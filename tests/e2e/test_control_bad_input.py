@@ -428,3 +428,16 @@ def test_request_body_over_the_create_function_limit_is_413(seeded):
     assert headers["x-amzn-errortype"] == "RequestEntityTooLargeException"
     assert out["Message"] == f"Request must be smaller than {CREATE_MAX_BODY} bytes for the CreateFunction operation"
     assert state(server) == before
+
+
+def test_request_body_over_the_six_megabyte_limit_is_413(seeded):
+    """Operations without code take at most 6 MB, named in the message."""
+    before = state(seeded)
+    limit = 6 * 1024 * 1024
+    head, tail = b'{"Description":"', b'"}'
+    body = head + b"d" * (limit + 1 - len(head) - len(tail)) + tail
+    status, headers, out = raw_call(seeded, "PUT", f"{FUNCTIONS}/base/configuration", body)
+    assert status == 413, out
+    assert headers["x-amzn-errortype"] == "RequestEntityTooLargeException"
+    assert out["Message"] == f"Request must be smaller than {limit} bytes for the UpdateFunctionConfiguration operation"
+    assert state(seeded) == before
