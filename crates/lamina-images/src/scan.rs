@@ -1,0 +1,215 @@
+//! The compatibility scanner's report: every ELF file of a function's code and layers
+//! checked against an image's manifest with `lamina_package`'s rules. Code files are named
+//! as the function sees them (`/var/task/…`), layer files as `/opt/…`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use lamina_model::environment::{ImageId, ImageManifest};
+use lamina_package::{ElfRequirements, MissingKind, Verdict};
+use serde::Serialize;
+
+use crate::error::ImagesError;
+
+/// `compatible`.
+pub const COMPATIBLE: &str = "compatible";
+/// `potentially affected`.
+pub const POTENTIALLY_AFFECTED: &str = "potentially affected";
+/// `no native code`.
+pub const NO_NATIVE_CODE: &str = "no native code";
+
+/// One package to scan: the function's code or one of its layers.
+#[derive(Debug, Clone, Copy)]
+pub struct Package<'a> {
+    /// What it is, for errors (`code`, a layer ARN, a file name).
+    pub name: &'a str,
+    /// Where its files appear in the sandbox (`/var/task` or `/opt`).
+    pub mount: &'a str,
+    /// The zip.
+    pub zip: &'a [u8],
+}
+
+/// One unmet requirement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingItem {
+    /// The file that needs it, as the function sees it.
+    pub file: String,
+    /// `soname`, `version` or `interpreter`.
+    pub kind: &'static str,
+    /// The library a missing version belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
+    /// The missing soname, symbol version or interpreter path.
+    pub name: String,
+    /// A sentence saying it.
+    pub message: String,
+}
+
+/// The scanner's answer for one target on one image.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// The function or zip scanned.
+    pub target: String,
+    /// The image.
+    pub image: ImageId,
+    /// [`COMPATIBLE`], [`POTENTIALLY_AFFECTED`] or [`NO_NATIVE_CODE`].
+    pub verdict: &'static str,
+    /// What is missing (empty unless potentially affected).
+    pub missing: Vec<MissingItem>,
+    /// The ELF files found.
+    pub elf_files: Vec<String>,
+    /// Zip bytes read.
+    pub package_bytes: u64,
+}
+
+impl ScanReport {
+    /// One line: the verdict, and for an affected target what is missing.
+    pub fn summary(&self) -> String {
+        if self.missing.is_empty() {
+            return self.verdict.to_string();
+        }
+        let items: Vec<String> = self.missing.iter().map(|m| m.message.clone()).collect();
+        format!("{}: {}", self.verdict, items.join("; "))
+    }
+}
+
+/// Scans `packages` (code first, then layers) of `target` against `image`.
+pub fn scan_packages(
+    target: &str,
+    packages: &[Package<'_>],
+    image: &ImageManifest,
+) -> Result<ScanReport, ImagesError> {
+    let mut reqs: Vec<ElfRequirements> = Vec::new();
+    let mut bytes = 0u64;
+    for p in packages {
+        bytes += p.zip.len() as u64;
+        let found = lamina_package::scan_zip(p.zip).map_err(|source| ImagesError::Scan {
+            name: p.name.to_string(),
+            source,
+        })?;
+        let mount = p.mount.trim_end_matches('/');
+        reqs.extend(found.into_iter().map(|mut r| {
+            r.path = format!("{mount}/{}", r.path);
+            r
+        }));
+    }
+    let available: HashMap<String, BTreeSet<String>> = image
+        .libraries
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let own = lamina_package::own_sonames(&reqs);
+    let verdict = lamina_package::verdict(&reqs, &available, &own);
+    let (verdict, missing) = match verdict {
+        Verdict::Compatible => (COMPATIBLE, Vec::new()),
+        Verdict::NoNativeCode => (NO_NATIVE_CODE, Vec::new()),
+        Verdict::PotentiallyAffected(list) => (
+            POTENTIALLY_AFFECTED,
+            list.into_iter()
+                .map(|m| {
+                    let message = m.to_string();
+                    let (kind, library, name) = match m.what {
+                        MissingKind::Soname(s) => ("soname", None, s),
+                        MissingKind::Version { lib, version } => ("version", Some(lib), version),
+                        MissingKind::Interpreter(i) => ("interpreter", None, i),
+                    };
+                    MissingItem {
+                        file: m.file,
+                        kind,
+                        library,
+                        name,
+                        message,
+                    }
+                })
+                .collect(),
+        ),
+    };
+    Ok(ScanReport {
+        target: target.to_string(),
+        image: image.id.clone(),
+        verdict,
+        missing,
+        elf_files: reqs.iter().map(|r| r.path.clone()).collect(),
+        package_bytes: bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut buf);
+        for (name, bytes) in files {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        w.finish().unwrap();
+        buf.into_inner()
+    }
+
+    fn image_with_glibc(versions: &[&str]) -> ImageManifest {
+        let mut m = ImageManifest::minimal(ImageId::new("old").unwrap(), "debian", "12");
+        m.libraries.insert(
+            "libc.so.6".into(),
+            versions.iter().map(|v| v.to_string()).collect(),
+        );
+        m.libraries
+            .insert("ld-linux-x86-64.so.2".into(), BTreeSet::new());
+        m
+    }
+
+    #[test]
+    fn host_binary_against_old_and_full_images() {
+        // /bin/true needs some GLIBC_2.x versions from libc.so.6.
+        let t = std::fs::read("/bin/true").unwrap();
+        let zip = zip_of(&[("bin/true", t), ("handler.py", b"print(1)".to_vec())]);
+        let pkg = [Package {
+            name: "code",
+            mount: "/var/task",
+            zip: &zip,
+        }];
+        let host = crate::probe::probe(std::path::Path::new("/"), ImageId::host());
+        let r = scan_packages("f", &pkg, &host).unwrap();
+        assert_eq!(r.verdict, COMPATIBLE, "{r:?}");
+        assert_eq!(r.elf_files, ["/var/task/bin/true"]);
+        let r = scan_packages("f", &pkg, &image_with_glibc(&["GLIBC_2.0"])).unwrap();
+        assert_eq!(r.verdict, POTENTIALLY_AFFECTED);
+        assert!(r.missing.iter().all(|m| m.file == "/var/task/bin/true"));
+        assert!(
+            r.missing
+                .iter()
+                .any(|m| m.kind == "version" && m.library.as_deref() == Some("libc.so.6"))
+        );
+        assert!(
+            r.summary()
+                .starts_with("potentially affected: /var/task/bin/true needs GLIBC_")
+        );
+    }
+
+    #[test]
+    fn scripts_only_is_no_native_code_and_bad_zip_is_an_error() {
+        let zip = zip_of(&[("app.py", b"x = 1".to_vec())]);
+        let img = image_with_glibc(&[]);
+        let pkg = [Package {
+            name: "code",
+            mount: "/var/task",
+            zip: &zip,
+        }];
+        assert_eq!(
+            scan_packages("f", &pkg, &img).unwrap().verdict,
+            NO_NATIVE_CODE
+        );
+        let bad = [Package {
+            name: "layer",
+            mount: "/opt",
+            zip: b"not a zip",
+        }];
+        assert!(matches!(
+            scan_packages("f", &bad, &img),
+            Err(ImagesError::Scan { .. })
+        ));
+    }
+}
