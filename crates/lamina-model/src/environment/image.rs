@@ -46,6 +46,17 @@ impl ImageId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id read as `<name>-<version>` at its last dash (`debian-12` → `debian`, `12`);
+    /// an id without a dash (`host`) has no version.
+    pub fn name_and_version(&self) -> (&str, Option<&str>) {
+        match self.0.rsplit_once('-') {
+            Some((name, version)) if !name.is_empty() && !version.is_empty() => {
+                (name, Some(version))
+            }
+            _ => (&self.0, None),
+        }
+    }
 }
 
 impl TryFrom<String> for ImageId {
@@ -213,6 +224,13 @@ mod tests {
         }
         let parsed: Result<ImageId, _> = serde_json::from_str("\"debian_12\"");
         assert!(parsed.is_err());
+        let d12 = ImageId::new("debian-12").unwrap();
+        assert_eq!(d12.name_and_version(), ("debian", Some("12")));
+        assert_eq!(ImageId::host().name_and_version(), ("host", None));
+        assert_eq!(
+            ImageId::new("debian-12-build").unwrap().name_and_version(),
+            ("debian-12", Some("build"))
+        );
     }
 
     #[test]

@@ -300,6 +300,25 @@ mod tests {
     }
 
     #[test]
+    fn instants_parse_as_rfc3339_only() {
+        assert_eq!(
+            parse_instant("2019-06-18T00:00:00Z").unwrap(),
+            time::macros::datetime!(2019-06-18 00:00 UTC)
+        );
+        assert_eq!(
+            parse_instant("2019-06-18T02:00:00+02:00").unwrap(),
+            time::macros::datetime!(2019-06-18 00:00 UTC)
+        );
+        for bad in ["2019-06-18", "2019-06-18T00:00:00", "tomorrow", ""] {
+            assert!(parse_instant(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            rfc3339(time::macros::datetime!(2019-06-18 00:00 UTC)),
+            "2019-06-18T00:00:00Z"
+        );
+    }
+
+    #[test]
     fn selectors_cover() {
         assert!(RuntimeSelector::All.covers("python3.12"));
         assert!(RuntimeSelector::Only(vec!["python3.12".into()]).covers("python3.12"));
