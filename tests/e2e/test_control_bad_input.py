@@ -50,6 +50,7 @@ def refused(server, method, path, body, status, code, message=None, prefix=None,
     assert got_status == status, (got_status, out)
     assert head.get("x-amzn-errortype") == code, (head, out)
     assert head.get("content-type", "").startswith("application/json")
+    assert len(head.get("x-amzn-requestid", "")) == 36, head
     assert isinstance(out, dict) and set(out) >= {"Type", "Message"}, out
     assert out["Type"] == "User"
     if message is not None:

@@ -40,6 +40,8 @@ def test_create_returns_full_configuration_and_get_function_serves_the_same_zip(
         Tags={"team": "core"},
     )
     assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
+    # Every response carries its own request id (x-amzn-RequestId), as the SDKs expect.
+    assert UUID.match(created["ResponseMetadata"]["RequestId"])
     expected = {
         "FunctionName": "shape-fn",
         "FunctionArn": arn("shape-fn"),
@@ -67,6 +69,8 @@ def test_create_returns_full_configuration_and_get_function_serves_the_same_zip(
     assert UUID.match(created["RevisionId"]), created["RevisionId"]
 
     got = lam.get_function(FunctionName="shape-fn")
+    assert UUID.match(got["ResponseMetadata"]["RequestId"])
+    assert got["ResponseMetadata"]["RequestId"] != created["ResponseMetadata"]["RequestId"]
     config = got["Configuration"]
     for key, value in expected.items():
         assert config[key] == value, key
@@ -242,6 +246,7 @@ def test_delete_function_then_get_is_404(server, lam):
         code, message, status = error_of(e.value)
         assert (code, status) == ("ResourceNotFoundException", 404)
         assert message.startswith(f"Function not found: {arn('doomed')}")
+        assert UUID.match(e.value.response["ResponseMetadata"]["RequestId"])
     assert lam.list_functions()["Functions"] == []
     with pytest.raises(ClientError) as e:
         lam.delete_function(FunctionName="doomed")

@@ -51,5 +51,20 @@ pub struct AppState {
 
 /// The control-plane API as an axum router.
 pub fn router(state: Arc<AppState>) -> Router {
-    routes::router().with_state(state)
+    routes::router()
+        .with_state(state)
+        .layer(axum::middleware::map_response(with_request_id))
+}
+
+/// Lambda names every response, error or not, with `x-amzn-RequestId`; the SDKs report it as
+/// the request id. A handler that already chose one (Invoke: the invocation's id) keeps it.
+async fn with_request_id(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key("x-amzn-requestid") {
+        let id = uuid::Uuid::new_v4().to_string();
+        if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+            headers.insert("x-amzn-requestid", value);
+        }
+    }
+    response
 }
