@@ -37,6 +37,11 @@ impl CodeCache {
         })
     }
 
+    /// The store it reads blobs from (the engine re-reads functions through it too).
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// The directory holding `code` extracted, extracting it first if needed.
     pub async fn dir_for(&self, code: &CodeRef) -> Result<PathBuf, EngineError> {
         let dest = self.dir.join(&code.sha256_hex);

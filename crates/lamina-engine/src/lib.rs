@@ -369,6 +369,17 @@ impl Engine {
                     Err(e) if e.kind == lamina_model::ErrorKind::TooManyRequests => {
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(5));
+                        // Retry under the function's concurrency as it is now: a reservation
+                        // lifted since (DeleteFunctionConcurrency) must let the event run.
+                        let mut retry = retry;
+                        let known = retry.function.reserved_concurrency;
+                        match engine.current_reserved(&name, known).await {
+                            Some(reserved) => retry.function.reserved_concurrency = reserved,
+                            None => {
+                                tracing::warn!(function = %name, "function deleted; dropping its accepted asynchronous invocation");
+                                break;
+                            }
+                        }
                         req = Some(retry);
                     }
                     Err(e) => {
@@ -378,6 +389,24 @@ impl Engine {
                 }
             }
         });
+    }
+
+    /// The reserved concurrency `function` has now in the store: `None` when the function
+    /// is gone. A store fault is logged and keeps `known`, the setting last seen.
+    async fn current_reserved(&self, function: &str, known: Option<u32>) -> Option<Option<u32>> {
+        let store = Arc::clone(self.shared.code.store());
+        let name = function.to_string();
+        match tokio::task::spawn_blocking(move || store.get_function(&name)).await {
+            Ok(Ok(found)) => found.map(|f| f.reserved_concurrency),
+            Ok(Err(e)) => {
+                tracing::warn!(function, error = %e, "re-reading a function for a throttled event failed");
+                Some(known)
+            }
+            Err(e) => {
+                tracing::warn!(function, error = %e, "re-reading a function for a throttled event failed");
+                Some(known)
+            }
+        }
     }
 
     /// Drops the warm environments of `function` (its code or configuration changed, or it
