@@ -215,3 +215,21 @@ def test_update_during_a_busy_invoke_finishes_old_then_runs_new(ilam):
     # The old environment was not put back in the pool: still the new code, warm.
     again = invoke(ilam, "q-busy", {})
     assert again.payload == "new" and "Init Duration" not in report_fields(again.log)
+
+
+def test_throttled_event_runs_once_capacity_returns(ilam, invoke_server):
+    deploy(ilam, "q-event-held", {"app.py": "def handler(event, context):\n    print('HELD-RAN', event['marker'])\n"})
+    ilam.put_function_concurrency(FunctionName="q-event-held", ReservedConcurrentExecutions=0)
+    marker = uuid.uuid4().hex
+    resp = ilam.invoke(FunctionName="q-event-held", InvocationType="Event", Payload=json.dumps({"marker": marker}))
+    assert resp["StatusCode"] == 202
+    time.sleep(1)
+    assert not any(marker in m for m in log_messages(invoke_server, "q-event-held"))
+    ilam.delete_function_concurrency(FunctionName="q-event-held")
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if any(f"HELD-RAN {marker}" in m for m in log_messages(invoke_server, "q-event-held")):
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the accepted event never ran after its function's concurrency came back")
