@@ -196,3 +196,14 @@ def test_process_count_is_capped(ilam):
 def test_python_handler_in_a_subfolder(ilam):
     deploy(ilam, "probe-subdir", {"src/handlers/api.py": "def main(e, c):\n    return __name__\n"}, handler="src/handlers/api.main")
     assert invoke(ilam, "probe-subdir", {}).payload == "src.handlers.api"
+
+
+def test_minimal_dev_and_only_loopback(ilam, probe):
+    r = invoke(ilam, probe, {"list": ["/dev"], "cat": ["/proc/net/dev"], "write": ["/proc/sys/kernel/hostname"]})
+    dev = set(r.payload["listings"]["/dev"])
+    assert {"null", "zero", "random", "urandom"} <= dev, dev
+    assert not dev & {"vda", "sda", "nvme0n1", "kmsg", "mem", "kvm", "loop0", "tty0"}, dev
+    interfaces = [l.split(":")[0].strip() for l in r.payload["texts"]["/proc/net/dev"].splitlines()[2:]]
+    assert interfaces == ["lo"], interfaces
+    assert r.payload["writes"]["/proc/sys/kernel/hostname"]["ok"] is False
+    assert r.payload["hostname"] == "lamina"
