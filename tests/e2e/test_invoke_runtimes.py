@@ -246,3 +246,16 @@ def test_node_init_errors(ilam):
     assert r.payload["errorMessage"] == "index.handler is undefined or not exported"
     ilam.update_function_configuration(FunctionName="node-nohandler", Handler="index.other")
     assert invoke(ilam, "node-nohandler", {}).payload == 1
+
+
+def test_awslambdaric_init_error(ilam, awslambdaric_layer_zip):
+    layer = ilam.publish_layer_version(LayerName="awslambdaric-2", Content={"ZipFile": awslambdaric_layer_zip})
+    code = {"app.py": AWSLAMBDARIC_APP, "bootstrap": "#!/bin/sh\nexec python3 -m awslambdaric \"$_HANDLER\"\n"}
+    deploy(ilam, "ric-noimport", code, handler="missing.handler", runtime="provided.al2023",
+           Layers=[layer["LayerVersionArn"]], Environment={"Variables": {"PYTHONPATH": "/opt/python"}})
+    r = invoke(ilam, "ric-noimport", {})
+    assert r.function_error == "Unhandled"
+    assert r.payload["errorType"] == "Runtime.ImportModuleError", r.payload
+    assert r.payload["errorMessage"] == "Unable to import module 'missing': No module named 'missing'"
+    ilam.update_function_configuration(FunctionName="ric-noimport", Handler="app.handler")
+    assert invoke(ilam, "ric-noimport", {"k": 1}).payload["event"] == {"k": 1}
