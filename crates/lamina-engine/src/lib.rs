@@ -111,6 +111,18 @@ impl Engine {
         store: Arc<dyn Store>,
         sandbox: SandboxConfig,
     ) -> Result<Arc<Engine>, EngineError> {
+        Self::start_with_image(cfg, store, sandbox, None).await
+    }
+
+    /// [`Engine::start_with_sandbox`] with a `host` image built earlier (`None` builds it
+    /// under the run folder): short-lived `lamina local` processes share one across runs
+    /// instead of copying `/etc` on every start.
+    pub async fn start_with_image(
+        cfg: EngineConfig,
+        store: Arc<dyn Store>,
+        sandbox: SandboxConfig,
+        host_image: Option<ImageRoot>,
+    ) -> Result<Arc<Engine>, EngineError> {
         std::fs::create_dir_all(&cfg.run_dir)
             .map_err(|e| EngineError::io("create", &cfg.run_dir, e))?;
         let reaped = {
@@ -124,7 +136,10 @@ impl Engine {
         }
         let runtimes_dir = cfg.run_dir.join("runtimes");
         runtimes::install(&runtimes_dir)?;
-        let image = ImageRoot::host(&cfg.run_dir.join("image-host"), &sandbox.hostname)?;
+        let image = match host_image {
+            Some(image) => image,
+            None => ImageRoot::host(&cfg.run_dir.join("image-host"), &sandbox.hostname)?,
+        };
         let code = code_cache::CodeCache::open(
             cfg.data_dir.join("code"),
             store,

@@ -174,7 +174,14 @@ impl Runner {
         };
         let store = Arc::new(MemoryStore::new());
         let packages = Arc::new(Packages::new(&opts.cache_dir, Arc::clone(&store)));
-        let engine = match Engine::start_with_sandbox(config, store, sandbox).await {
+        let host_image = match shared_host_image(&run_root, &sandbox.hostname, &opts.init_exe) {
+            Ok(image) => Some(image),
+            Err(e) => {
+                tracing::debug!(error = %e, "no shared host image; the engine builds its own");
+                None
+            }
+        };
+        let engine = match Engine::start_with_image(config, store, sandbox, host_image).await {
             Ok(engine) => engine,
             Err(e) => {
                 cleanup.run();
@@ -428,6 +435,59 @@ fn run_root(cache_dir: &Path) -> PathBuf {
     } else {
         cache_dir.join("run")
     }
+}
+
+/// The `host` image's filtered `/etc`, shared by every `lamina local` process: built once
+/// per state of its sources (the host's `/etc` entries it copies and the binary that copies
+/// them) under `<run_root>/image-host-<digest>`, so a local invoke does not copy `/etc`.
+fn shared_host_image(
+    run_root: &Path,
+    hostname: &str,
+    init_exe: &Path,
+) -> Result<lamina_sandbox::ImageRoot, lamina_sandbox::SandboxError> {
+    use std::os::unix::fs::MetadataExt;
+    let mut h = Sha256::new();
+    let sources = [
+        "/etc/ld.so.cache",
+        "/etc/ld.so.conf",
+        "/etc/ld.so.conf.d",
+        "/etc/resolv.conf",
+        "/etc/ssl/certs",
+        "/etc/ssl/openssl.cnf",
+        "/etc/ca-certificates",
+        "/etc/alternatives",
+        "/etc/os-release",
+        "/etc/nsswitch.conf",
+    ];
+    for path in sources.iter().map(Path::new).chain([init_exe]) {
+        h.update(path.as_os_str().as_encoded_bytes());
+        if let Ok(m) = std::fs::metadata(path) {
+            h.update(m.mtime().to_le_bytes());
+            h.update(m.mtime_nsec().to_le_bytes());
+            h.update(m.size().to_le_bytes());
+            h.update(m.ino().to_le_bytes());
+        }
+    }
+    h.update(hostname.as_bytes());
+    let dir = run_root.join(format!("image-host-{}", hex::encode(&h.finalize()[..8])));
+    let etc_dir = dir.join("etc");
+    if !etc_dir.is_dir() {
+        // Built aside and renamed into place, so a concurrent process never sees half of it.
+        let staging = run_root.join(format!(
+            "{}.tmp{}",
+            dir.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("image-host"),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&staging);
+        lamina_sandbox::ImageRoot::host(&staging, hostname)?;
+        if std::fs::rename(&staging, &dir).is_err() {
+            // Another process won the race; its copy is the same.
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+    }
+    Ok(lamina_sandbox::ImageRoot::Host { etc_dir })
 }
 
 /// Reaps what `lamina local` processes that were killed left behind: their sandboxes,
