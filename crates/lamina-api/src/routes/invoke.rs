@@ -113,8 +113,13 @@ async fn invoke(
     let payload = match read_limited(body, limit, "InvokeFunction").await {
         Ok(p) => p,
         Err(_) if kind == InvocationType::Event => {
+            // Lambda's words name the payload's size; the SDKs always send Content-Length.
+            let size = header(&headers, "content-length")
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(|n| format!("{n} byte payload"))
+                .unwrap_or_else(|| "Request payload".to_string());
             return Err(LambdaError::too_large(format!(
-                "Request payload is too large for the Event invocation type (limit {ASYNC_PAYLOAD_LIMIT} bytes)"
+                "{size} is too large for the Event invocation type (limit {ASYNC_PAYLOAD_LIMIT} bytes)"
             ))
             .into());
         }
@@ -172,8 +177,9 @@ async fn invoke(
             if let Some(kind) = output.function_error {
                 h.insert("x-amz-function-error", HeaderValue::from_static(kind));
             }
-            let log_result = tail
-                .then(|| HeaderValue::from_str(&lamina_engine::logs::tail_base64(&output.log_lines)));
+            let log_result = tail.then(|| {
+                HeaderValue::from_str(&lamina_engine::logs::tail_base64(&output.log_lines))
+            });
             if let Some(Ok(v)) = log_result {
                 h.insert("x-amz-log-result", v);
             }
