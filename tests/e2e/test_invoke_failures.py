@@ -327,3 +327,15 @@ def test_provided_runtime_reports_errors_through_the_api(flam):
     assert r.payload == {"errorMessage": "config missing", "errorType": "Custom.InitFailed", "stackTrace": []}
     flam.update_function_code(FunctionName="f-rinit", ZipFile=make_zip({"bootstrap": REPORTING_RUNTIME}))
     assert invoke(flam, "f-rinit", {}).payload["errorType"] == "Custom.Failure"
+
+
+def test_event_payload_over_1mb_is_413(fsrv, flam):
+    deploy(flam, "f-event-size", {"app.py": "def handler(e, c):\n    return 1\n"})
+    path = "/2015-03-31/functions/f-event-size/invocations"
+    over = json.dumps("a" * (1048576 - 1)).encode()
+    status, headers, body = raw_call(fsrv, "POST", path, over, {"X-Amz-Invocation-Type": "Event"})
+    assert status == 413
+    assert headers["x-amzn-errortype"].startswith("RequestEntityTooLargeException")
+    assert (body.get("message") or body.get("Message")) == "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)"
+    exact = json.dumps("a" * (1048576 - 2)).encode()
+    assert raw_call(fsrv, "POST", path, exact, {"X-Amz-Invocation-Type": "Event"})[0] == 202
