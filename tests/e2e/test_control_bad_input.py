@@ -226,6 +226,8 @@ def test_malformed_requests_and_unknown_routes(seeded):
     )
     assert "not supported" in out["Message"]
     refused(seeded, "GET", FUNCTIONS + "?FunctionVersion=SOME", None, 400, "ValidationException", message=constraint("SOME", "functionVersion") + "Member must satisfy enum value set: [ALL]")
+    refused(seeded, "GET", FUNCTIONS + "?MaxItems=0", None, 400, "ValidationException", message=constraint(0, "maxItems") + "Member must have value greater than or equal to 1")
+    refused(seeded, "GET", FUNCTIONS + "?MaxItems=many", None, 400, "ValidationException", prefix=constraint("many", "maxItems"))
     refused(seeded, "GET", "/2015-03-31/no-such-thing", None, 404, "ResourceNotFoundException")
     refused(seeded, "POST", "/2099-01-01/functions/base/teleport", {"x": 1}, 404, "ResourceNotFoundException")
     refused(seeded, "GET", "/../../etc/passwd", None, 404, "ResourceNotFoundException")
