@@ -220,6 +220,11 @@ def test_malformed_requests_and_unknown_routes(seeded):
     refused(seeded, "POST", FUNCTIONS, json.dumps(create_body(Code={"ZipFile": "%%% not base64 %%%"})).encode(), 400, "InvalidRequestContentException", contains=("base64",))
     refused(seeded, "POST", FUNCTIONS, json.dumps(create_body(MemorySize="lots")).encode(), 400, "InvalidRequestContentException")
     refused(seeded, "PUT", f"{FUNCTIONS}/base/configuration", b"[1, 2", 400, "InvalidRequestContentException")
+    # A required member left out is a constraint violation, named as Lambda names it.
+    for member, field in (("Role", "role"), ("FunctionName", "functionName"), ("Code", "code")):
+        body = create_body()
+        del body[member]
+        refused(seeded, "POST", FUNCTIONS, body, 400, "ValidationException", message=f"1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null")
     out = refused(
         seeded, "POST", FUNCTIONS, b"<CreateFunction/>", 415, "UnsupportedMediaTypeException",
         headers={"Content-Type": "text/xml"}, contains=("text/xml",),

@@ -78,8 +78,42 @@ impl<S: Send + Sync, T: Operation> FromRequest<S> for LambdaJson<T> {
             serde_json::from_slice(&bytes)
         };
         parsed.map(LambdaJson).map_err(|e| {
+            // A required member left out is the API model's constraint, not bad JSON.
+            if let Some(member) = missing_member(&e.to_string()) {
+                return LambdaError::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+                    ),
+                )
+                .into();
+            }
             LambdaError::invalid_request(format!("Could not parse request body into json: {e}"))
                 .into()
         })
+    }
+}
+
+/// The member serde reports missing (`missing field `Role` at …`), in the camelCase Lambda
+/// uses in validation messages (`role`).
+fn missing_member(error: &str) -> Option<String> {
+    let rest = error.strip_prefix("missing field `")?;
+    let name = &rest[..rest.find('`')?];
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    Some(first.to_ascii_lowercase().to_string() + chars.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_member;
+
+    #[test]
+    fn missing_member_is_named_in_camel_case() {
+        assert_eq!(
+            missing_member("missing field `FunctionName` at line 1 column 2").as_deref(),
+            Some("functionName")
+        );
+        assert_eq!(missing_member("invalid type: string").as_deref(), None);
     }
 }
