@@ -146,6 +146,14 @@ pub async fn test(
             .into());
         }
     };
+    // The same limit as a synchronous Invoke (the server lifts axum's body limit).
+    if payload.len() > lamina_api::control::MAX_TEST_EVENT_BYTES {
+        return Err(LambdaError::too_large(format!(
+            "Request must be smaller than {} bytes for the Invoke operation",
+            lamina_api::control::MAX_TEST_EVENT_BYTES
+        ))
+        .into());
+    }
     if serde_json::from_str::<Value>(&payload).is_err() {
         return Err(LambdaError::invalid_request(
             "Could not parse request body into json: the test event is not valid JSON",

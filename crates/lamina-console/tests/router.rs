@@ -266,6 +266,15 @@ async fn templates_and_tests_without_an_engine() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let huge = format!("\"{}\"", "x".repeat(6 * 1024 * 1024));
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/console/api/functions/alpha/test",
+        Some(json!({ "Payload": huge })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
