@@ -210,3 +210,30 @@ def test_minimal_dev_and_only_loopback(ilam, probe):
     assert interfaces == ["lo"], interfaces
     assert r.payload["writes"]["/proc/sys/kernel/hostname"]["ok"] is False
     assert r.payload["hostname"] == "lamina"
+
+
+ENV_RUNTIME = '''#!/usr/bin/python3
+import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+    body = json.dumps(dict(os.environ)).encode()
+    urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=body, method="POST")).read()
+'''
+
+
+def test_environment_of_node_and_provided_runtimes(ilam):
+    deploy(ilam, "env-node", {"index.js": "exports.handler = async () => process.env;\n"}, runtime="nodejs20.x", handler="index.handler")
+    env = invoke(ilam, "env-node", {}).payload
+    expected = (LAMBDA_VARS - {"PYTHONPATH"}) | {"NODE_PATH"}
+    assert set(env) == expected, set(env) ^ expected
+    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_nodejs20.x"
+    assert env["NODE_PATH"] == "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules"
+
+    deploy(ilam, "env-provided", {"bootstrap": ENV_RUNTIME}, runtime="provided.al2023", handler="my.handler")
+    env = invoke(ilam, "env-provided", {}).payload
+    # No AWS_EXECUTION_ENV for provided runtimes; _X_AMZN_TRACE_ID is the runtime's to set.
+    expected = LAMBDA_VARS - {"PYTHONPATH", "AWS_EXECUTION_ENV", "_X_AMZN_TRACE_ID"}
+    assert set(env) - PYTHON_ADDS == expected, (set(env) - PYTHON_ADDS) ^ expected
+    assert env["_HANDLER"] == "my.handler"
