@@ -206,8 +206,8 @@ def test_twenty_parallel_requests_run_in_parallel_sandboxes(api):
         timings.append(time.monotonic() - start)
         assert len(set(instances)) == 20, "requests shared sandboxes: they ran one after another"
     print(f"20 parallel 1 s requests: cold {timings[0]:.2f} s, warm {timings[1]:.2f} s")
-    assert timings[0] < 10, timings
-    assert timings[1] < 3, timings
+    assert timings[0] < 12, timings
+    assert timings[1] < 4, timings
 
 
 def test_reserved_concurrency_limits_parallel_sandboxes(api):
