@@ -249,3 +249,17 @@ def test_port_in_use_is_named(api, tmp_path):
     )
     assert out.returncode != 0
     assert f"port {api.port}" in out.stderr and "already in use" in out.stderr
+
+
+def test_warm_containers_eager_starts_environments_before_the_first_request(tmp_path):
+    s = LocalServer("start-api", SAM_FIXTURES / "hello-python", tmp_path / "cache", tmp_path / "log", extra=["--warm-containers", "EAGER"])
+    try:
+        sandboxes = Path(f"/run/lamina/local-{s.proc.pid}/sandboxes")
+        if not sandboxes.parent.exists():
+            sandboxes = tmp_path / "cache" / "run" / f"local-{s.proc.pid}" / "sandboxes"
+        assert len(list(sandboxes.iterdir())) == 1, "EAGER did not start HelloWorldFunction's environment"
+        status, _, body = s.request("GET", "/hello")
+        assert status == 200 and json.loads(body) == {"message": "hello world"}
+        assert len(list(sandboxes.iterdir())) == 1, "the first request did not use the warm environment"
+    finally:
+        s.stop()

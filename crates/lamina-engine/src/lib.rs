@@ -194,6 +194,60 @@ impl Engine {
         &self.shared.logs
     }
 
+    /// Starts an execution environment for `version` ahead of its first invocation and parks
+    /// it idle in the pool (`lamina local start-api --warm-containers EAGER`): the sandbox and
+    /// the runtime process start now, so the first request does not pay for them. Nothing
+    /// runs in the function; an environment already idle is left as it is.
+    pub async fn prewarm(
+        &self,
+        function: &Function,
+        version: &FunctionVersion,
+    ) -> Result<(), LambdaError> {
+        let resolved = self.resolve_environment(function, version);
+        let key = PoolKey {
+            version: version.version.clone(),
+            revision: version.revision_id.clone(),
+            image: resolved.image.clone(),
+        };
+        let mut lease = self
+            .pools
+            .acquire(&function.name, &key, function.reserved_concurrency)
+            .map_err(|t| LambdaError::throttled(t.reason()))?;
+        for env in std::mem::take(&mut lease.stale) {
+            env.destroy();
+        }
+        let env = match lease.env.take() {
+            Some(env) => env,
+            None => {
+                let started = Env::start(
+                    &self.shared,
+                    function,
+                    version,
+                    key,
+                    lease.generation,
+                    self.image_root(&resolved)?,
+                    resolved.runtime_version.as_ref(),
+                )
+                .await;
+                self.refill_netns();
+                started.map_err(|e| match e {
+                    StartFault::Launch(fault) => LambdaError::new(
+                        lamina_model::ErrorKind::InvalidRuntime,
+                        format!("{} cannot start: {fault:?}", function.name),
+                    ),
+                    StartFault::Engine(e) => LambdaError::service(format!(
+                        "starting an execution environment for {} failed: {e}",
+                        function.name
+                    )),
+                })?
+            }
+        };
+        if let Some(stale) = lease.finish(env) {
+            stale.destroy();
+        }
+        Ok(())
+    }
+
     /// Runs one invocation synchronously (RequestResponse). A throttle or a function Lamina
     /// cannot run is an API error; everything that goes wrong in the function is an output
     /// with an error payload.

@@ -356,6 +356,13 @@ impl Runner {
         Ok((function, version))
     }
 
+    /// Starts an execution environment for `id` now, so its first invocation finds it warm
+    /// (`--warm-containers EAGER`).
+    pub async fn prewarm(&self, id: &str) -> Result<(), RunnerError> {
+        let (function, version) = self.resolve(Some(id)).await?;
+        Ok(self.engine.prewarm(&function, &version).await?)
+    }
+
     /// Invokes `id` (or the only function) with `payload`, synchronously.
     pub async fn invoke(
         &self,

@@ -66,9 +66,10 @@ pub struct InvokeArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 #[value(rename_all = "UPPER")]
 pub enum WarmContainers {
-    /// Package every function at start-up, so problems show before the first request.
+    /// Start one execution environment per function at start-up, so problems show and the
+    /// first request finds it warm.
     Eager,
-    /// Package and start each function on its first request.
+    /// Start each function's environments on demand.
     Lazy,
 }
 
@@ -84,8 +85,8 @@ pub struct StartApiArgs {
     /// Folder of static files served where no route matches.
     #[arg(short = 's', long = "static-dir", default_value = "public")]
     pub static_dir: PathBuf,
-    /// EAGER packages every function at start-up; LAZY on first request. Environments stay
-    /// warm either way.
+    /// EAGER starts one environment per function at start-up; LAZY on first request.
+    /// Environments stay warm between requests either way.
     #[arg(long = "warm-containers", value_enum)]
     pub warm_containers: Option<WarmContainers>,
     #[command(flatten)]
@@ -101,7 +102,7 @@ pub struct StartLambdaArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
-    /// EAGER packages every function at start-up; LAZY on first request.
+    /// EAGER starts one environment per function at start-up; LAZY on first request.
     #[arg(long = "warm-containers", value_enum)]
     pub warm_containers: Option<WarmContainers>,
     #[command(flatten)]
@@ -249,7 +250,10 @@ async fn bind(host: &str, port: u16) -> anyhow::Result<tokio::net::TcpListener> 
 async fn warm_up(runner: &Runner, mode: Option<WarmContainers>) -> anyhow::Result<()> {
     if mode == Some(WarmContainers::Eager) {
         for id in runner.project().function_ids() {
-            runner.resolve(Some(&id)).await?;
+            runner
+                .prewarm(&id)
+                .await
+                .with_context(|| format!("starting {id} (--warm-containers EAGER)"))?;
         }
     }
     Ok(())
