@@ -494,7 +494,37 @@ fn shared_host_image(
             let _ = std::fs::remove_dir_all(&staging);
         }
     }
+    // Marks it in use, for `remove_old_images` of other processes.
+    if let Ok(handle) = std::fs::File::open(&dir) {
+        let _ = handle.set_modified(std::time::SystemTime::now());
+    }
+    remove_old_images(run_root, &dir);
     Ok(lamina_sandbox::ImageRoot::Host { etc_dir })
+}
+
+/// Host images of earlier binaries or an earlier `/etc`, untouched for a day: each rebuild
+/// of `lamina` makes a new one, and nothing running that long still uses an old one.
+fn remove_old_images(run_root: &Path, current: &Path) {
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+    let Ok(entries) = std::fs::read_dir(run_root) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let is_image = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with("image-host-"));
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > DAY);
+        if is_image && old && path != current {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
 }
 
 /// Reaps what `lamina local` processes that were killed left behind: their sandboxes,
