@@ -9,6 +9,7 @@ mod cache;
 mod environments;
 mod flags;
 mod functions;
+mod images;
 mod layers;
 mod migration_status;
 mod plans;
@@ -22,6 +23,9 @@ use lamina_model::{Account, Clock, Function, FunctionVersion, LATEST, LambdaErro
 use lamina_store::{Store, StoreError};
 
 pub use environments::{CompatibilityScanner, Environments, NOT_SCANNED};
+pub use images::{
+    BuildImageRequest, ImageDetail, ImageService, ImageSummary, PlanImpact, StoreScanner,
+};
 pub use migration_status::{
     FlagStatus, FunctionStatus, MigrationStatus, NextPhase, PlanStatus, SimulatedFunction,
     Simulation,

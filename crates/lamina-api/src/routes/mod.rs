@@ -3,6 +3,7 @@
 
 mod aliases;
 mod functions;
+mod images;
 mod invoke;
 mod layers;
 mod logs;
@@ -30,6 +31,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(invoke::routes())
         .merge(logs::routes())
         .merge(migration::routes())
+        .merge(images::routes())
         .merge(test_events::routes())
         .fallback(unknown_route)
         // A known path with a method no operation uses is no operation either: the same JSON

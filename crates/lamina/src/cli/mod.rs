@@ -1,9 +1,12 @@
 //! The command line: one clap definition, then a validated configuration per command.
 
+mod build;
+mod env;
 mod generate_event;
 mod local;
 mod logs;
 mod migrate;
+mod scan;
 mod server;
 mod validate;
 
@@ -58,6 +61,12 @@ pub enum Command {
     /// Migration plans and where every function stands: `plan apply|list|show|delete`,
     /// `status`, `simulate`.
     Migrate(migrate::MigrateArgs),
+    /// Environment images: `build debian-12|debian-13`, `list`, `show`, `remove`.
+    Env(env::EnvArgs),
+    /// Check a function's or zip's native code against an image (`--plan` for a plan).
+    Scan(scan::ScanArgs),
+    /// Run a build command inside an image, with the source folder mounted at /src.
+    Build(build::BuildArgs),
 }
 
 /// Runs a parsed command line.
@@ -65,7 +74,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // SAM-style commands keep stderr for function output; only warnings by default.
     let quiet = matches!(
         cli.command,
-        Command::Validate(_) | Command::GenerateEvent(_) | Command::Local(_)
+        Command::Validate(_)
+            | Command::GenerateEvent(_)
+            | Command::Local(_)
+            | Command::Build(_)
+            | Command::Scan(_)
     );
     init_logging(cli.log_format, if quiet { "warn" } else { "info" });
     match cli.command {
@@ -75,6 +88,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::GenerateEvent(args) => generate_event::run(args),
         Command::Local(cmd) => local::run(cmd),
         Command::Migrate(args) => migrate::run(args),
+        Command::Env(args) => env::run(args),
+        Command::Scan(args) => scan::run(args),
+        Command::Build(args) => build::run(args),
     }
 }
 

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use lamina_api::{AppState, Control, ControlLimits, Environments};
-use lamina_model::environment::{ImageId, ImageManifest, os_release, parse_instant};
+use lamina_api::{AppState, Control, ControlLimits};
+use lamina_model::environment::{ImageId, parse_instant};
 use lamina_model::{Account, Clock, FixedClock, SystemClock};
 
 /// Flags of `lamina server`.
@@ -62,7 +62,7 @@ pub struct ServerArgs {
 }
 
 /// Where data lives when `--data-dir` is not given.
-fn default_data_dir() -> PathBuf {
+pub(super) fn default_data_dir() -> PathBuf {
     if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(xdg).join("lamina");
     }
@@ -130,7 +130,10 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     };
     let control = Arc::new(Control::new(store, account, limits, clock));
     let environments = Arc::clone(control.environments());
-    register_images(&args, &environments, engine.as_deref())?;
+    register_images(&args, &data_dir, &control, engine.as_deref())?;
+    environments.set_scanner(Arc::new(lamina_api::control::StoreScanner::new(
+        Arc::clone(control.store()),
+    )));
     control
         .load_plans()
         .await
@@ -149,6 +152,12 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     // The console (`/console`) shares the API's state, so it calls the same control layer.
     let app = lamina_api::router(Arc::clone(&state))
         .merge(lamina_console::router(state))
+        .layer(axum::Extension(Arc::new(
+            lamina_api::control::ImageService {
+                catalog: lamina_images::DiskCatalog::new(&data_dir),
+                cache_dir: lamina_images::cache_dir(),
+            },
+        )))
         .layer(axum::extract::DefaultBodyLimit::disable());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -210,16 +219,25 @@ async fn start_engine(
     }
 }
 
-/// Puts `host` (its OS read from /etc/os-release) and every `--image-root` in the image
+/// Puts `host` (its manifest probed from `/`), every `--image-root` (probed from its
+/// folder) and every image of the data folder's catalog (`lamina env build`) in the image
 /// catalog, and the directory images in the engine's registry.
 fn register_images(
     args: &ServerArgs,
-    environments: &Environments,
+    data_dir: &std::path::Path,
+    control: &Control,
     engine: Option<&lamina_engine::Engine>,
 ) -> anyhow::Result<()> {
-    let (os_id, os_version) =
-        os_release(&std::fs::read_to_string("/etc/os-release").unwrap_or_default());
-    environments.register_image(ImageManifest::minimal(ImageId::host(), os_id, os_version));
+    let environments = control.environments();
+    let started = std::time::Instant::now();
+    let host = lamina_images::probe(std::path::Path::new("/"), ImageId::host());
+    tracing::info!(
+        libraries = host.libraries.len(),
+        glibc = host.glibc_version.as_deref().unwrap_or("?"),
+        ms = started.elapsed().as_millis() as u64,
+        "host image probed"
+    );
+    environments.register_image(host);
     for spec in &args.image_roots {
         let (name, dir) = spec
             .split_once('=')
@@ -230,17 +248,25 @@ fn register_images(
             "--image-root cannot replace the host image"
         );
         let root = std::path::PathBuf::from(dir);
-        let release = std::fs::read_to_string(root.join("etc/os-release"))
-            .or_else(|_| std::fs::read_to_string(root.join("usr/lib/os-release")))
-            .with_context(|| format!("--image-root {spec:?}: no etc/os-release under {dir}"))?;
-        let (os_id, os_version) = os_release(&release);
-        environments.register_image(ImageManifest::minimal(id.clone(), os_id, os_version));
+        anyhow::ensure!(
+            root.join("etc").is_dir() || root.join("usr/lib/os-release").exists(),
+            "--image-root {spec:?}: no etc/os-release under {dir}"
+        );
+        environments.register_image(lamina_images::probe(&root, id.clone()));
         if let Some(engine) = engine {
             engine
                 .images()
                 .register(id.clone(), lamina_sandbox::ImageRoot::directory(root));
         }
         tracing::info!(image = %id, root = %dir, "image registered");
+    }
+    for image in lamina_images::DiskCatalog::new(data_dir).load() {
+        if environments.catalog().contains(&image.manifest.id) {
+            tracing::warn!(image = %image.manifest.id, "an image of the data folder has the name of an --image-root; keeping the --image-root");
+            continue;
+        }
+        control.register_stored_image(&image, engine);
+        tracing::info!(image = %image.manifest.id, root = %image.rootfs.display(), "image loaded");
     }
     Ok(())
 }
