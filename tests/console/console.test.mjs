@@ -149,9 +149,9 @@ try {
     check((await page.textContent("main")).includes(fn), "search finds the function by a prefix");
     await shoot("functions");
 
-    // Configure a test event from the S3 put template.
+    // Configure a test event from the S3 put template (New opens a blank editor).
     await open(fnPage);
-    await page.click("#test-configure");
+    await page.click("#test-new");
     await page.waitForSelector("#event-editor:not([hidden])");
     await page.selectOption("#template-select", "s3/put");
     await page.waitForFunction(() => document.querySelector("#event-json").value.includes("ObjectCreated:Put"));

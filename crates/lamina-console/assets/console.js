@@ -101,6 +101,11 @@
       editorMessage.textContent = "";
       const current = selectedName();
       if (current) {
+        // Empty until the saved event arrives, so nothing typed meanwhile is overwritten
+        // and nothing stale can be saved.
+        nameInput.value = "";
+        jsonInput.value = "";
+        saveButton.disabled = true;
         try {
           const { text } = await call("GET", base + "/" + enc(current));
           nameInput.value = current;
@@ -112,6 +117,17 @@
         jsonInput.value = "{\n  \"key1\": \"value1\"\n}";
         nameInput.value = "";
       }
+      checkJson();
+      nameInput.focus();
+    });
+
+    // A blank editor, whatever is selected: pick a template or write the JSON.
+    $("#test-new").addEventListener("click", () => {
+      editor.hidden = false;
+      editorMessage.textContent = "";
+      $("#template-select").value = "";
+      nameInput.value = "";
+      jsonInput.value = "{\n  \"key1\": \"value1\"\n}";
       checkJson();
       nameInput.focus();
     });

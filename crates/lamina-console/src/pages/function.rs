@@ -148,6 +148,7 @@ async fn test_tab(console: &Console, function: &Function) -> Result<String, Page
     out.push_str(
         "</select><button type=\"button\" id=\"test-run\" class=\"primary\">Test</button>\
 <button type=\"button\" id=\"test-configure\">Configure test event</button>\
+<button type=\"button\" id=\"test-new\">New test event</button>\
 <button type=\"button\" id=\"test-delete\" class=\"danger\">Delete event</button></div>\
 <p id=\"test-message\" class=\"message\" role=\"status\"></p>\
 <div id=\"event-editor\" class=\"editor\" hidden><h3>Configure test event</h3>\
