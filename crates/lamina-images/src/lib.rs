@@ -26,6 +26,6 @@ pub use catalog::{
 pub use chroot::{Bind, RootCommand};
 pub use error::ImagesError;
 pub use mirror::{host_mirror, mirror_from_sources};
-pub use probe::probe;
+pub use probe::{probe, probe_cached};
 pub use recipe::{BASE_PACKAGES, Base, RECIPE_VERSION, Recipe};
 pub use staging::{Staging, sweep_stale};

@@ -258,10 +258,74 @@ pub fn digest(m: &ImageManifest) -> String {
     )
 }
 
+/// A signature of every candidate library file under `root` (path, size, change time,
+/// inode), so a cached library table is reused only while no library has changed.
+fn library_signature(root: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let mut h = Sha256::new();
+    for dir in library_dirs(root) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut names: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        names.sort();
+        for path in names.iter().filter(|p| p.to_string_lossy().contains(".so")) {
+            if let Ok(m) = std::fs::metadata(path) {
+                h.update(format!(
+                    "{}\0{}\0{}\0{}\0{}\n",
+                    path.display(),
+                    m.len(),
+                    m.ctime(),
+                    m.ctime_nsec(),
+                    m.ino()
+                ));
+            }
+        }
+    }
+    hex::encode(h.finalize())
+}
+
+/// [`probe_libraries`], reusing a table cached in `cache_dir` while the library files are
+/// unchanged (the host's hundreds of libraries take seconds to read; a server start should
+/// not). A cache that cannot be read or written is ignored.
+pub fn probe_libraries_cached(root: &Path, cache_dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let sig = library_signature(root);
+    let file = cache_dir.join(format!("libraries-{}.json", &sig[..24]));
+    if let Some(libs) = std::fs::read(&file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+    {
+        return libs;
+    }
+    let libs = probe_libraries(root);
+    if std::fs::create_dir_all(cache_dir).is_ok()
+        && let Ok(bytes) = serde_json::to_vec(&libs)
+    {
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, &file).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+    libs
+}
+
+/// [`probe`] with the library table cached in `cache_dir` (for the `host` image at every
+/// server start).
+pub fn probe_cached(root: &Path, id: ImageId, cache_dir: &Path) -> ImageManifest {
+    manifest_from(root, id, probe_libraries_cached(root, cache_dir))
+}
+
 /// The full manifest of the root file system `root`, named `id`.
 pub fn probe(root: &Path, id: ImageId) -> ImageManifest {
+    manifest_from(root, id, probe_libraries(root))
+}
+
+fn manifest_from(
+    root: &Path,
+    id: ImageId,
+    libraries: BTreeMap<String, BTreeSet<String>>,
+) -> ImageManifest {
     let (os_id, os_version) = probe_os(root);
-    let libraries = probe_libraries(root);
     let glibc_version = probe_glibc(root, &libraries);
     let mut m = ImageManifest {
         id,
@@ -348,6 +412,21 @@ mod tests {
         assert_eq!(py.interpreter, "/usr/bin/python3");
         assert!(py.version.starts_with("3.11."), "{py:?}");
         assert!(m.runtimes["nodejs20.x"].version.starts_with("20."));
+    }
+
+    #[test]
+    fn cached_library_table_matches_and_follows_changes() {
+        let root = fake_root();
+        let cache = tempfile::tempdir().unwrap();
+        let fresh = probe_libraries(root.path());
+        assert_eq!(probe_libraries_cached(root.path(), cache.path()), fresh);
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 1);
+        assert_eq!(probe_libraries_cached(root.path(), cache.path()), fresh);
+        // A library removed: a new signature, a new table.
+        std::fs::remove_file(root.path().join("usr/lib/x86_64-linux-gnu/libc.so.6")).unwrap();
+        let after = probe_libraries_cached(root.path(), cache.path());
+        assert!(!after.contains_key("libc.so.6"));
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
     }
 
     #[test]

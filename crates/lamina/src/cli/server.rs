@@ -230,7 +230,13 @@ fn register_images(
 ) -> anyhow::Result<()> {
     let environments = control.environments();
     let started = std::time::Instant::now();
-    let host = lamina_images::probe(std::path::Path::new("/"), ImageId::host());
+    // The library table is cached beside the image build cache while the host's libraries
+    // are unchanged, so a start costs a few thousand stat calls, not reading every library.
+    let host = lamina_images::probe_cached(
+        std::path::Path::new("/"),
+        ImageId::host(),
+        &lamina_images::cache_dir().join("host"),
+    );
     tracing::info!(
         libraries = host.libraries.len(),
         glibc = host.glibc_version.as_deref().unwrap_or("?"),
