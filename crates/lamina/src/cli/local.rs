@@ -179,6 +179,44 @@ fn log_sink(log_file: Option<&Path>) -> anyhow::Result<LogSink> {
     }
 }
 
+/// A task printing a function's log lines as they arrive.
+struct LiveLogs {
+    stop: tokio::sync::oneshot::Sender<()>,
+    /// Resolves to the number of lines shown.
+    task: tokio::task::JoinHandle<usize>,
+}
+
+fn follow_logs(runner: &Runner, id: &str, log: LogSink) -> LiveLogs {
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+    let mut feed = runner.engine().logs().follow(&format!("/aws/lambda/{id}"));
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let mut shown = 0;
+        loop {
+            tokio::select! {
+                event = feed.recv() => match event {
+                    Ok(e) => { log(&e.message); shown += 1; }
+                    Err(RecvError::Lagged(n)) => log(&format!("({n} log lines dropped)")),
+                    Err(RecvError::Closed) => return shown,
+                },
+                _ = &mut stopped => break,
+            }
+        }
+        // Everything the invocation wrote is in the feed by the time it returned.
+        loop {
+            match feed.try_recv() {
+                Ok(e) => {
+                    log(&e.message);
+                    shown += 1;
+                }
+                Err(TryRecvError::Lagged(n)) => log(&format!("({n} log lines dropped)")),
+                Err(_) => return shown,
+            }
+        }
+    });
+    LiveLogs { stop, task }
+}
+
 /// The event for `local invoke`: `-e FILE`, `-e -` (stdin), piped stdin, or `{}`.
 fn read_event(args: &InvokeArgs) -> anyhow::Result<Vec<u8>> {
     let (source, bytes) = match args.event.as_deref() {
@@ -221,10 +259,16 @@ async fn invoke(args: InvokeArgs, slot: &mut CleanupSlot) -> anyhow::Result<Exit
     let log = log_sink(args.common.log_file.as_deref())?;
     let runner = start_runner(project, &args.common).await?;
     *slot = Some(runner.cleanup());
+    // The function's output is shown as it is written, not only when the invoke ends.
+    let live = follow_logs(&runner, &id, Arc::clone(&log));
     let result = runner.invoke(Some(&id), bytes::Bytes::from(event)).await;
+    let _ = live.stop.send(());
+    let shown = live.task.await.unwrap_or(0);
     runner.shutdown();
     let output = result?;
-    log(&output.log_lines.join("\n"));
+    if shown == 0 {
+        log(&output.log_lines.join("\n"));
+    }
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&output.payload)?;
     writeln!(stdout)?;
