@@ -215,10 +215,13 @@ def test_reserved_concurrency_limits_parallel_sandboxes(api):
         status, _, _ = api.request("GET", "/limited")
         return status
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        statuses = sorted(pool.map(one, range(4)))
-    assert statuses.count(200) == 2, statuses
-    assert statuses.count(429) == 2, statuses
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(one, range(6)))
+    # Two sandboxes at most: the requests that arrive while both are busy are throttled
+    # (a thread the machine starts late may find one free again, hence the inequalities).
+    assert set(statuses) <= {200, 429}, statuses
+    assert statuses.count(200) >= 2, statuses
+    assert statuses.count(429) >= 2, statuses
 
 
 def test_an_edit_of_the_handler_is_picked_up_by_the_next_request(tmp_path):
