@@ -31,17 +31,25 @@ pub struct FixedClock {
 impl FixedClock {
     /// A clock stopped at `now`.
     pub fn new(now: OffsetDateTime) -> Self {
-        Self { now: Mutex::new(now) }
+        Self {
+            now: Mutex::new(now),
+        }
     }
 
     /// Moves the clock to `now`.
     pub fn set(&self, now: OffsetDateTime) {
-        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = now;
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> OffsetDateTime {
-        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -15,7 +15,11 @@ pub struct LogsArgs {
     #[arg(long, short = 'f')]
     pub follow: bool,
     /// The server to ask.
-    #[arg(long, default_value = "http://127.0.0.1:9001", env = "LAMINA_ENDPOINT_URL")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:9001",
+        env = "LAMINA_ENDPOINT_URL"
+    )]
     pub endpoint_url: String,
 }
 
@@ -37,14 +41,29 @@ pub fn run(args: LogsArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mut response = match ureq::get(&url).config().http_status_as_error(false).build().call() {
+    let mut response = match ureq::get(&url)
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+    {
         Ok(r) => r,
-        Err(e) => anyhow::bail!("cannot reach the Lamina server at {base} ({e}); is `lamina server` running?"),
+        Err(e) => anyhow::bail!(
+            "cannot reach the Lamina server at {base} ({e}); is `lamina server` running?"
+        ),
     };
     let status = response.status();
-    let body: serde_json::Value = response.body_mut().read_json().context("reading the server's answer")?;
+    let body: serde_json::Value = response
+        .body_mut()
+        .read_json()
+        .context("reading the server's answer")?;
     if !status.is_success() {
-        anyhow::bail!("{}", body["Message"].as_str().unwrap_or("the server refused the request"));
+        anyhow::bail!(
+            "{}",
+            body["Message"]
+                .as_str()
+                .unwrap_or("the server refused the request")
+        );
     }
     let mut out = stdout.lock();
     for event in body["events"].as_array().into_iter().flatten() {
