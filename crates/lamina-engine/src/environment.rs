@@ -166,9 +166,13 @@ impl Env {
         let capture = Capture::start(read, Arc::clone(&stream))
             .map_err(|e| EngineError::Internal(format!("capturing logs: {e}")))?;
         let cfg = shared.sandbox.clone();
-        let started = tokio::task::spawn_blocking(move || Sandbox::start(spec, &cfg))
-            .await
-            .map_err(|e| EngineError::Internal(format!("sandbox start task failed: {e}")))?;
+        let prepared = shared.inits.take();
+        let started = tokio::task::spawn_blocking(move || match prepared {
+            Some(init) => Sandbox::start_prepared(init, spec, &cfg),
+            None => Sandbox::start(spec, &cfg),
+        })
+        .await
+        .map_err(|e| EngineError::Internal(format!("sandbox start task failed: {e}")))?;
         let sandbox = match started {
             Ok(s) => s,
             Err(lamina_sandbox::SandboxError::Exec { .. }) => {

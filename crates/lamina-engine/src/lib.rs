@@ -168,9 +168,14 @@ impl Engine {
         Ok(engine)
     }
 
+    /// Tops up the pools of network namespaces and pre-started inits in the background, so
+    /// the next cold start finds them ready.
     fn refill_netns(&self) {
         let shared = Arc::clone(&self.shared);
-        tokio::task::spawn_blocking(move || shared.netns.refill());
+        tokio::task::spawn_blocking(move || {
+            shared.netns.refill();
+            shared.inits.refill(&shared.sandbox, &shared.instance);
+        });
     }
 
     fn start_reaper(self: &Arc<Self>) {
@@ -496,6 +501,7 @@ impl Engine {
         for env in self.pools.take_all() {
             env.destroy();
         }
+        self.shared.inits.clear();
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use lamina_model::Account;
-use lamina_sandbox::{ImageRoot, NetNamespace, SandboxConfig};
+use lamina_sandbox::{ImageRoot, NetNamespace, PreparedInit, SandboxConfig};
 
 use crate::code_cache::CodeCache;
 use crate::error::EngineError;
@@ -22,6 +22,7 @@ pub struct Shared {
     pub(crate) runtimes_dir: PathBuf,
     pub(crate) sandbox: SandboxConfig,
     pub(crate) netns: NetnsPool,
+    pub(crate) inits: InitPool,
     pub(crate) code: CodeCache,
     pub(crate) logs: std::sync::Arc<LogStore>,
     pub(crate) init_timeout: Duration,
@@ -54,6 +55,7 @@ impl Shared {
             runtimes_dir,
             sandbox,
             netns: NetnsPool::new(netns_target),
+            inits: InitPool::new(netns_target),
             code,
             logs: std::sync::Arc::new(LogStore::default()),
             init_timeout,
@@ -133,5 +135,71 @@ impl NetnsPool {
                 }
             }
         }
+    }
+}
+
+/// Sandbox inits cloned ahead of time into their namespaces and cgroups (the slow part of a
+/// start: on cgroup v1, moving a process into a memory cgroup waits for an RCU grace period),
+/// so a cold start pays only for mounts, a fork and an exec.
+pub struct InitPool {
+    ready: Mutex<Vec<PreparedInit>>,
+    target: usize,
+    counter: AtomicU64,
+}
+
+impl InitPool {
+    /// An empty pool that `refill` tops up to `target`.
+    pub fn new(target: usize) -> Self {
+        Self {
+            ready: Mutex::new(Vec::new()),
+            target,
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// A ready init, if any.
+    pub fn take(&self) -> Option<PreparedInit> {
+        self.ready
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+    }
+
+    /// Tops the pool up (blocking; run off the async threads). Failures only cost the
+    /// speed-up: starts fall back to cloning on the spot.
+    pub fn refill(&self, cfg: &SandboxConfig, instance: &str) {
+        loop {
+            let have = self
+                .ready
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .len();
+            if have >= self.target {
+                return;
+            }
+            let id = format!(
+                "{instance}-p{}",
+                self.counter.fetch_add(1, Ordering::Relaxed)
+            );
+            match PreparedInit::new(&id, cfg) {
+                Ok(init) => self
+                    .ready
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(init),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pre-starting a sandbox init failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Kills every waiting init (at shutdown).
+    pub fn clear(&self) {
+        self.ready
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
     }
 }
