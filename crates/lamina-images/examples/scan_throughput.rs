@@ -15,7 +15,9 @@ use lamina_model::environment::ImageId;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let dir = args.get(1).map_or("/usr/lib/x86_64-linux-gnu", String::as_str);
+    let dir = args
+        .get(1)
+        .map_or("/usr/lib/x86_64-linux-gnu", String::as_str);
     let max_mb: u64 = args.get(2).map_or(Ok(100), |s| s.parse())?;
     let file_mb: u64 = args.get(3).map_or(Ok(20), |s| s.parse())?;
     let mut names: Vec<_> = std::fs::read_dir(dir)?
@@ -33,7 +35,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             break;
         }
         let bytes = std::fs::read(&path)?;
-        let name = format!("lib/{}", path.file_name().unwrap_or_default().to_string_lossy());
+        let name = format!(
+            "lib/{}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        );
         zip.start_file(name, zip::write::SimpleFileOptions::default())?;
         zip.write_all(&bytes)?;
         raw += bytes.len() as u64;

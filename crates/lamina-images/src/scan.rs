@@ -33,7 +33,7 @@ pub struct Package<'a> {
 pub struct MissingItem {
     /// The file that needs it, as the function sees it.
     pub file: String,
-    /// `soname`, `version` or `interpreter`.
+    /// `soname`, `version`, `interpreter` or `architecture`.
     pub kind: &'static str,
     /// The library a missing version belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,7 +99,8 @@ pub fn scan_packages(
         .collect();
     let own = lamina_package::own_sonames(&reqs);
     let verdict = lamina_package::verdict(&reqs, &available, &own);
-    let (verdict, missing) = match verdict {
+    let foreign = foreign_architecture(&reqs, std::env::consts::ARCH);
+    let (verdict, mut missing) = match verdict {
         Verdict::Compatible => (COMPATIBLE, Vec::new()),
         Verdict::NoNativeCode => (NO_NATIVE_CODE, Vec::new()),
         Verdict::PotentiallyAffected(list) => (
@@ -123,6 +124,12 @@ pub fn scan_packages(
                 .collect(),
         ),
     };
+    let verdict = if foreign.is_empty() {
+        verdict
+    } else {
+        POTENTIALLY_AFFECTED
+    };
+    missing.extend(foreign);
     Ok(ScanReport {
         target: target.to_string(),
         image: image.id.clone(),
@@ -131,6 +138,24 @@ pub fn scan_packages(
         elf_files: reqs.iter().map(|r| r.path.clone()).collect(),
         package_bytes: bytes,
     })
+}
+
+/// ELF files built for another architecture than `arch` (the machine's, which is the
+/// architecture debootstrap builds images for): no image here can load them.
+fn foreign_architecture(reqs: &[ElfRequirements], arch: &str) -> Vec<MissingItem> {
+    reqs.iter()
+        .filter(|r| r.machine != arch)
+        .map(|r| MissingItem {
+            file: r.path.clone(),
+            kind: "architecture",
+            library: None,
+            name: r.machine.clone(),
+            message: format!(
+                "{} is built for {}, but the image runs {arch}",
+                r.path, r.machine
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -186,6 +211,26 @@ mod tests {
         assert!(
             r.summary()
                 .starts_with("potentially affected: /var/task/bin/true needs GLIBC_")
+        );
+    }
+
+    #[test]
+    fn foreign_architecture_is_named() {
+        let t = std::fs::read("/bin/true").unwrap();
+        let reqs = lamina_package::scan_zip(&zip_of(&[("bin/true", t)])).unwrap();
+        assert!(foreign_architecture(&reqs, std::env::consts::ARCH).is_empty());
+        let other = if std::env::consts::ARCH == "aarch64" {
+            "x86_64"
+        } else {
+            "aarch64"
+        };
+        let found = foreign_architecture(&reqs, other);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, "architecture");
+        assert!(
+            found[0]
+                .message
+                .contains(&format!("but the image runs {other}"))
         );
     }
 
