@@ -317,6 +317,12 @@ def test_unused_image_is_removed_through_the_server_and_the_cache_kept(images, t
         # Built through the API: a cached recipe links in at once and the engine can use it.
         status, _, body = raw_call(s, "POST", "/lamina/images", {"Base": "debian-12", "Name": "api-12"})
         assert status == 201 and body["id"] == "api-12" and body["os_version"] == "12", body
+        # `lamina env build` while the server runs on the same data folder: the server loads it.
+        out = lamina("env", "build", "debian-13", "--name", "late-13", "--data-dir", str(data), "--endpoint-url", s.url)
+        assert "registered with the server" in out.stdout, out.stdout
+        status, _, body = raw_call(s, "GET", "/lamina/images/late-13")
+        assert status == 200 and body["os_version"] == "13"
+        assert body["runtime_version_arns"][RUNTIME] == f"arn:aws:lambda:us-east-1::runtime:{RUNTIME}.late-13"
         status, _, body = raw_call(s, "POST", "/lamina/images", {"Base": "debian-11"})
         assert status == 400 and "unknown base image" in body["Message"]
     finally:
