@@ -261,6 +261,9 @@ fn run_step(
     }
     if status.success() {
         Ok(())
+    } else if cancel.load(Ordering::SeqCst) {
+        // Ctrl-C reaches the whole foreground process group: the step died of it first.
+        Err(ImagesError::Interrupted)
     } else {
         let err = stderr_text
             .lock()
