@@ -157,18 +157,23 @@ def test_bad_build_input_registers_nothing(images):
     assert sorted(p.name for p in (data / "images").iterdir()) == ["debian-12", "debian-12-gcc", "debian-13", "debian-13-gcc"]
 
 
-def test_interrupted_build_registers_nothing_and_leaves_no_work_folder(images):
+@pytest.mark.parametrize("whole_group", [False, True], ids=["sigint-to-lamina", "ctrl-c-to-process-group"])
+def test_interrupted_build_registers_nothing_and_leaves_no_work_folder(images, whole_group):
     data = images["data"]
     proc = subprocess.Popen(
         [LAMINA_BIN, "env", "build", "debian-12", "--no-cache", "--name", "interrupted", "--data-dir", str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     time.sleep(4)
     assert proc.poll() is None, proc.communicate()
-    proc.send_signal(signal.SIGINT)
+    if whole_group:
+        # What a terminal's Ctrl-C does: debootstrap and its children get SIGINT too.
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
-    assert "interrupted" in err
+    assert "the build was interrupted; nothing was registered" in err, err
     names = sorted(p.name for p in (data / "images").iterdir())
     assert "interrupted" not in names and not any(n.startswith(".tmp") for n in names), names
 
