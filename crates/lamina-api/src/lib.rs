@@ -4,6 +4,7 @@
 pub mod body;
 pub mod control;
 pub mod error;
+pub mod invocation;
 pub mod requests;
 pub mod routes;
 

@@ -1,13 +1,13 @@
 //! `POST /2015-03-31/functions/{name}/invocations`: Invoke, with its invocation types
 //! (`RequestResponse` 200, `Event` 202, `DryRun` 204), `X-Amz-Log-Type: Tail`,
-//! `X-Amz-Client-Context`, and the response headers Lambda sets.
+//! `X-Amz-Client-Context`, and the response headers Lambda sets. The header and payload
+//! rules live in [`crate::invocation`], shared with `lamina local start-lambda`.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use lamina_engine::InvokeRequest;
@@ -17,27 +17,12 @@ use super::QueryParams;
 use crate::AppState;
 use crate::body::read_limited;
 use crate::error::ApiResult;
-
-/// Largest synchronous request payload.
-pub const SYNC_PAYLOAD_LIMIT: usize = 6_291_456;
-/// Largest asynchronous (`Event`) payload.
-pub const ASYNC_PAYLOAD_LIMIT: usize = 1_048_576;
-/// Largest `X-Amz-Client-Context`, base64.
-const CLIENT_CONTEXT_LIMIT: usize = 3583;
+use crate::invocation::{
+    InvocationType, InvokeHeaders, check_payload, event_accepted, event_too_large, sync_response,
+};
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/2015-03-31/functions/{name}/invocations", post(invoke))
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum InvocationType {
-    RequestResponse,
-    Event,
-    DryRun,
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 async fn invoke(
@@ -46,91 +31,18 @@ async fn invoke(
     RawQuery(query): RawQuery,
     request: Request,
 ) -> ApiResult<Response> {
-    let headers = request.headers().clone();
     let q = QueryParams::parse(query.as_deref());
-    let kind = match header(&headers, "x-amz-invocation-type").unwrap_or("RequestResponse") {
-        "RequestResponse" => InvocationType::RequestResponse,
-        "Event" => InvocationType::Event,
-        "DryRun" => InvocationType::DryRun,
-        other => {
-            return Err(LambdaError::constraint(
-                other,
-                "invocationType",
-                "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
-            )
-            .into());
-        }
-    };
-    let tail = match header(&headers, "x-amz-log-type").unwrap_or("None") {
-        "None" => false,
-        "Tail" => true,
-        other => {
-            return Err(LambdaError::constraint(
-                other,
-                "logType",
-                "Member must satisfy enum value set: [Tail, None]",
-            )
-            .into());
-        }
-    };
-    let client_context = match header(&headers, "x-amz-client-context") {
-        None => None,
-        Some(raw) if raw.len() > CLIENT_CONTEXT_LIMIT => {
-            return Err(LambdaError::invalid_parameter(format!(
-                "Client context must be at most {CLIENT_CONTEXT_LIMIT} bytes of base64"
-            ))
-            .into());
-        }
-        Some(raw) => {
-            use base64::Engine;
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(raw)
-                .map_err(|_| {
-                    LambdaError::invalid_request(
-                        "Client context must be a valid Base64-encoded JSON object.",
-                    )
-                })?;
-            let text = String::from_utf8(decoded).map_err(|_| {
-                LambdaError::invalid_request(
-                    "Client context must be a valid Base64-encoded JSON object.",
-                )
-            })?;
-            if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_err() {
-                return Err(LambdaError::invalid_request(
-                    "Client context must be a valid Base64-encoded JSON object.",
-                )
-                .into());
-            }
-            Some(text)
-        }
-    };
-    let limit = if kind == InvocationType::Event {
-        ASYNC_PAYLOAD_LIMIT
-    } else {
-        SYNC_PAYLOAD_LIMIT
-    };
-    let body: Body = request.into_body();
-    let payload = match read_limited(body, limit, "InvokeFunction").await {
+    let parsed = InvokeHeaders::parse(request.headers())?;
+    let kind = parsed.invocation_type;
+    let (parts, body) = request.into_parts();
+    let payload = match read_limited(body, kind.payload_limit(), "InvokeFunction").await {
         Ok(p) => p,
         Err(_) if kind == InvocationType::Event => {
-            // Lambda's words name the payload's size; the SDKs always send Content-Length.
-            let size = header(&headers, "content-length")
-                .and_then(|v| v.parse::<u64>().ok())
-                .map(|n| format!("{n} byte payload"))
-                .unwrap_or_else(|| "Request payload".to_string());
-            return Err(LambdaError::too_large(format!(
-                "{size} is too large for the Event invocation type (limit {ASYNC_PAYLOAD_LIMIT} bytes)"
-            ))
-            .into());
+            return Err(event_too_large(&parts.headers).into());
         }
         Err(e) => return Err(e),
     };
-    if !payload.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err() {
-        return Err(LambdaError::invalid_request(
-            "Could not parse request body into json: Could not parse payload into json: the payload is not valid JSON",
-        )
-        .into());
-    }
+    check_payload(&payload)?;
     let (function, version, invoked_arn) = state
         .control
         .resolve_invoke(&name, q.get("Qualifier"))
@@ -152,11 +64,7 @@ async fn invoke(
                 payload,
                 client_context: None,
             });
-            let mut response = StatusCode::ACCEPTED.into_response();
-            if let Ok(v) = HeaderValue::from_str(&version_label) {
-                response.headers_mut().insert("x-amz-executed-version", v);
-            }
-            Ok(response)
+            Ok(event_accepted(&version_label))
         }
         InvocationType::RequestResponse => {
             let output = engine
@@ -165,28 +73,10 @@ async fn invoke(
                     version,
                     invoked_arn,
                     payload,
-                    client_context,
+                    client_context: parsed.client_context,
                 })
                 .await?;
-            let mut response = (StatusCode::OK, output.payload.clone()).into_response();
-            let h = response.headers_mut();
-            h.insert("content-type", HeaderValue::from_static("application/json"));
-            if let Ok(v) = HeaderValue::from_str(&output.executed_version) {
-                h.insert("x-amz-executed-version", v);
-            }
-            if let Some(kind) = output.function_error {
-                h.insert("x-amz-function-error", HeaderValue::from_static(kind));
-            }
-            let log_result = tail.then(|| {
-                HeaderValue::from_str(&lamina_engine::logs::tail_base64(&output.log_lines))
-            });
-            if let Some(Ok(v)) = log_result {
-                h.insert("x-amz-log-result", v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&output.request_id) {
-                h.insert("x-amzn-requestid", v);
-            }
-            Ok(response)
+            Ok(sync_response(&output, parsed.tail))
         }
     }
 }

@@ -7,17 +7,18 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use lamina_api::error::ApiError;
+use lamina_api::invocation::{
+    InvocationType, InvokeHeaders, SYNC_PAYLOAD_LIMIT, check_payload, event_accepted, sync_response,
+};
 use lamina_model::{ErrorKind, LambdaError};
 
 use crate::local::api::LogSink;
 use crate::local::project::ProjectError;
 use crate::local::runner::{Runner, RunnerError};
-
-/// Largest synchronous payload Lambda accepts.
-pub const SYNC_PAYLOAD_LIMIT: usize = 6_291_456;
 
 struct LambdaState {
     runner: Arc<Runner>,
@@ -30,25 +31,6 @@ pub fn router(runner: Arc<Runner>, log: LogSink) -> Router {
         .route("/2015-03-31/functions/{name}/invocations", post(invoke))
         .with_state(Arc::new(LambdaState { runner, log }))
         .layer(axum::extract::DefaultBodyLimit::max(SYNC_PAYLOAD_LIMIT))
-}
-
-/// Lambda's error wire format: `x-amzn-errortype` and `{"Type", "Message"}`.
-fn error_response(e: &LambdaError) -> Response {
-    let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::json!({"Type": e.kind.fault(), "Message": e.message}).to_string();
-    (
-        status,
-        [
-            ("x-amzn-errortype", e.kind.code()),
-            ("content-type", "application/json"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// `name`, `name:qualifier` or a function ARN → (name, qualifier in the name).
@@ -71,7 +53,7 @@ async fn invoke(
 ) -> Response {
     match run(&state, &name, query.as_deref(), request).await {
         Ok(r) => r,
-        Err(e) => error_response(&e),
+        Err(e) => ApiError(e).into_response(),
     }
 }
 
@@ -81,7 +63,6 @@ async fn run(
     query: Option<&str>,
     request: Request,
 ) -> Result<Response, LambdaError> {
-    let headers = request.headers().clone();
     let (name, name_qualifier) = split_name(raw_name);
     let qualifier = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "Qualifier")
@@ -112,25 +93,13 @@ async fn run(
         )));
     }
     let logical_id = function.logical_id.clone();
-    let kind = header(&headers, "x-amz-invocation-type").unwrap_or("RequestResponse");
-    if !matches!(kind, "RequestResponse" | "Event" | "DryRun") {
-        return Err(LambdaError::constraint(
-            kind,
-            "invocationType",
-            "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
-        ));
-    }
-    let tail = match header(&headers, "x-amz-log-type").unwrap_or("None") {
-        "None" => false,
-        "Tail" => true,
-        other => {
-            return Err(LambdaError::constraint(
-                other,
-                "logType",
-                "Member must satisfy enum value set: [Tail, None]",
-            ));
-        }
-    };
+    // Locally the client context is checked as Lambda checks it; the runner has no slot for
+    // it, so the function does not see it.
+    let InvokeHeaders {
+        invocation_type,
+        tail,
+        ..
+    } = InvokeHeaders::parse(request.headers())?;
     let payload = axum::body::to_bytes(request.into_body(), SYNC_PAYLOAD_LIMIT)
         .await
         .map_err(|_| {
@@ -138,19 +107,15 @@ async fn run(
                 "Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation"
             ))
         })?;
-    if !payload.is_empty() && serde_json::from_slice::<serde_json::Value>(&payload).is_err() {
-        return Err(LambdaError::invalid_request(
-            "Could not parse request body into json: Could not parse payload into json: the payload is not valid JSON",
-        ));
-    }
+    check_payload(&payload)?;
     let payload = if payload.is_empty() {
         bytes::Bytes::from_static(b"{}")
     } else {
         payload
     };
-    match kind {
-        "DryRun" => Ok(StatusCode::NO_CONTENT.into_response()),
-        "Event" => {
+    match invocation_type {
+        InvocationType::DryRun => Ok(StatusCode::NO_CONTENT.into_response()),
+        InvocationType::Event => {
             let runner = Arc::clone(&state.runner);
             let log = Arc::clone(&state.log);
             tokio::spawn(async move {
@@ -161,39 +126,16 @@ async fn run(
                     )),
                 }
             });
-            let mut response = StatusCode::ACCEPTED.into_response();
-            response.headers_mut().insert(
-                "x-amz-executed-version",
-                HeaderValue::from_static("$LATEST"),
-            );
-            Ok(response)
+            Ok(event_accepted("$LATEST"))
         }
-        _ => {
+        InvocationType::RequestResponse => {
             let out = state
                 .runner
                 .invoke(Some(&logical_id), payload)
                 .await
                 .map_err(to_lambda_error)?;
             (state.log)(&out.log_lines.join("\n"));
-            let mut response = (StatusCode::OK, out.payload.clone()).into_response();
-            let h = response.headers_mut();
-            h.insert("content-type", HeaderValue::from_static("application/json"));
-            if let Ok(v) = HeaderValue::from_str(&out.executed_version) {
-                h.insert("x-amz-executed-version", v);
-            }
-            if let Some(kind) = out.function_error {
-                h.insert("x-amz-function-error", HeaderValue::from_static(kind));
-            }
-            if tail
-                && let Ok(v) =
-                    HeaderValue::from_str(&lamina_engine::logs::tail_base64(&out.log_lines))
-            {
-                h.insert("x-amz-log-result", v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&out.request_id) {
-                h.insert("x-amzn-requestid", v);
-            }
-            Ok(response)
+            Ok(sync_response(&out, tail))
         }
     }
 }
