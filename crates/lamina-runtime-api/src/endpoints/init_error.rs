@@ -8,10 +8,11 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use crate::body::{BodyError, drain, read_bounded};
-use crate::error_type::{ERROR_TYPE_HEADER, normalise_error_type};
+use crate::body::{drain, read_bounded};
+use crate::endpoints::posted_error_type;
+use crate::endpoints::refusal::told;
 use crate::state::Core;
-use crate::wire::{ApiError, accepted};
+use crate::wire::accepted;
 
 /// Route path of the init-error endpoint.
 pub(crate) const PATH: &str = "/2018-06-01/runtime/init/error";
@@ -27,28 +28,17 @@ pub(crate) async fn handle(State(core): State<Arc<Core>>, request: Request) -> R
         return e.into_response();
     }
     let (parts, mut body) = request.into_parts();
-    let header = parts
-        .headers
-        .get(ERROR_TYPE_HEADER)
-        .and_then(|v| v.to_str().ok());
-    let error_type = normalise_error_type(header).to_owned();
-    let (error, refusal) = match read_bounded(&parts.headers, &mut body, core.max_payload).await {
-        Ok(body) => (InitError { error_type, body }, None),
-        // Init still failed: record it with no body so the waiting invoke is answered.
-        Err(BodyError::TooLarge { limit }) => (
-            InitError {
-                error_type,
-                body: Bytes::new(),
-            },
-            Some(ApiError::TooLarge { limit }),
-        ),
-        Err(BodyError::Truncated) => (
-            InitError {
-                error_type,
-                body: Bytes::new(),
-            },
-            Some(ApiError::Truncated),
-        ),
+    let error_type = posted_error_type(&parts.headers);
+    // Init still failed when its body cannot be taken: it is recorded with no body so the
+    // waiting invoke is answered, and the runtime is told why.
+    let (body_bytes, refusal) =
+        match read_bounded(&parts.headers, &mut body, core.max_payload).await {
+            Ok(bytes) => (bytes, None),
+            Err(e) => (Bytes::new(), Some(told(e))),
+        };
+    let error = InitError {
+        error_type,
+        body: body_bytes,
     };
     let recorded = core.init_failed(error.error_type, error.body);
     if refusal.is_some() {

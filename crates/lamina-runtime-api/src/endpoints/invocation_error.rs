@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use crate::body::read_bounded;
-use crate::endpoints::invocation_response::refuse_body;
-use crate::error_type::{ERROR_TYPE_HEADER, normalise_error_type};
+use crate::endpoints::posted_error_type;
+use crate::endpoints::refusal::refuse_body;
 use crate::invocation::InvokeOutcome;
 use crate::state::Core;
 use crate::wire::accepted;
@@ -37,11 +37,7 @@ pub(crate) async fn handle(
         return e.into_response();
     }
     let (parts, mut body) = request.into_parts();
-    let header = parts
-        .headers
-        .get(ERROR_TYPE_HEADER)
-        .and_then(|v| v.to_str().ok());
-    let error_type = normalise_error_type(header).to_owned();
+    let error_type = posted_error_type(&parts.headers);
     let error = match read_bounded(&parts.headers, &mut body, core.max_payload).await {
         Ok(body) => InvocationError {
             request_id,

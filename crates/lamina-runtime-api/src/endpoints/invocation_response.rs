@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::HeaderMap;
 
-use crate::body::{BodyError, drain, read_bounded};
+use crate::body::read_bounded;
+use crate::endpoints::refusal::refuse_body;
 use crate::invocation::InvokeOutcome;
 use crate::state::Core;
 use crate::wire::{ApiError, accepted};
@@ -67,37 +67,6 @@ pub(crate) async fn handle(
         InvokeOutcome::Response(response.body),
     ) {
         Ok(()) => accepted(),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// Resolves the invoke for a body that could not be taken, then drains what is left of the
-/// body and tells the runtime why.
-pub(crate) async fn refuse_body(
-    core: &Core,
-    request_id: &str,
-    to: &'static str,
-    error: BodyError,
-    mut rest: Body,
-) -> Response {
-    let (outcome, api_error) = match error {
-        BodyError::TooLarge { limit } => {
-            (InvokeOutcome::ResponseTooLarge, ApiError::TooLarge { limit })
-        }
-        BodyError::Truncated => (
-            InvokeOutcome::Error {
-                error_type: crate::TRUNCATED_RESPONSE_TYPE.to_owned(),
-                body: Bytes::from_static(
-                    br#"{"errorMessage":"Runtime sent a truncated response","errorType":"Runtime.TruncatedResponse"}"#,
-                ),
-            },
-            ApiError::Truncated,
-        ),
-    };
-    let answered = core.answer(request_id, to, outcome);
-    drain(&mut rest).await;
-    match answered {
-        Ok(()) => api_error.into_response(),
         Err(e) => e.into_response(),
     }
 }

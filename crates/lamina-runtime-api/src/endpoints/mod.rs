@@ -7,9 +7,11 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use crate::error_type::{ERROR_TYPE_HEADER, normalise_error_type};
 use crate::state::Core;
 use crate::wire::ApiError;
 
@@ -18,6 +20,7 @@ pub(crate) mod invocation_error;
 pub(crate) mod invocation_response;
 pub(crate) mod next;
 pub(crate) mod ping;
+pub(crate) mod refusal;
 
 /// The router for one sandbox: unknown paths get 404, known paths with another method 405.
 pub(crate) fn router(core: Arc<Core>) -> Router {
@@ -29,6 +32,13 @@ pub(crate) fn router(core: Arc<Core>) -> Router {
         .route(ping::PATH, get(ping::handle))
         .fallback(not_found)
         .with_state(core)
+}
+
+/// The error type a runtime posted with `/error` or `/init/error`, normalised for the
+/// platform (`Runtime.Unknown` when absent or malformed).
+pub(crate) fn posted_error_type(headers: &HeaderMap) -> String {
+    let header = headers.get(ERROR_TYPE_HEADER).and_then(|v| v.to_str().ok());
+    normalise_error_type(header).to_owned()
 }
 
 async fn not_found() -> Response {
