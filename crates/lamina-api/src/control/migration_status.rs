@@ -138,27 +138,6 @@ pub struct SimulatedFunction {
 }
 
 impl Control {
-    /// Every function with every version: `$LATEST` first, then published ones.
-    pub(super) async fn all_versions(&self) -> LambdaResult<Vec<(Function, FunctionVersion)>> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let after = marker.clone();
-            let page = self
-                .store_call(move |s| s.list_functions(after.as_deref(), 500))
-                .await?;
-            let Some(last) = page.last() else { break };
-            marker = Some(last.name.clone());
-            for function in page {
-                let n = function.name.clone();
-                let versions = self.store_call(move |s| s.list_versions(&n)).await?;
-                out.push((function.clone(), function.latest.clone()));
-                out.extend(versions.into_iter().map(|v| (function.clone(), v)));
-            }
-        }
-        Ok(out)
-    }
-
     /// The report at `at` (the server's clock when `None`).
     pub async fn migration_status(
         &self,

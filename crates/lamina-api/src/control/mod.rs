@@ -218,6 +218,35 @@ impl Control {
         self.cache.forget(name);
     }
 
+    /// Every function, paging through the store (the account-wide reads: settings, migration
+    /// status, plans).
+    pub(super) async fn all_functions(&self) -> LambdaResult<Vec<Function>> {
+        let mut out: Vec<Function> = Vec::new();
+        loop {
+            let after = out.last().map(|f| f.name.clone());
+            let page = self
+                .store_call(move |s| s.list_functions(after.as_deref(), 500))
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            out.extend(page);
+        }
+        Ok(out)
+    }
+
+    /// Every function with every version: `$LATEST` first, then published ones.
+    pub(super) async fn all_versions(&self) -> LambdaResult<Vec<(Function, FunctionVersion)>> {
+        let mut out = Vec::new();
+        for function in self.all_functions().await? {
+            let n = function.name.clone();
+            let versions = self.store_call(move |s| s.list_versions(&n)).await?;
+            out.push((function.clone(), function.latest.clone()));
+            out.extend(versions.into_iter().map(|v| (function.clone(), v)));
+        }
+        Ok(out)
+    }
+
     /// Runs a store call on the blocking pool, turning faults into a logged 500.
     async fn store_call<T, F>(&self, f: F) -> LambdaResult<T>
     where

@@ -360,25 +360,14 @@ impl Control {
 
     /// GetAccountSettings.
     pub async fn account_settings(&self) -> LambdaResult<AccountSettings> {
+        // Published versions keep their packages, and Lambda counts each of them.
         let mut total_code_size = 0u64;
-        let mut function_count = 0u64;
-        let mut marker: Option<String> = None;
-        loop {
-            let after = marker.clone();
-            let page = self
-                .store_call(move |s| s.list_functions(after.as_deref(), 500))
-                .await?;
-            let Some(last) = page.last() else { break };
-            marker = Some(last.name.clone());
-            function_count += page.len() as u64;
-            total_code_size += page.iter().map(|f| f.latest.code.size).sum::<u64>();
-            // Published versions keep their packages, and Lambda counts each of them.
-            for function in page {
-                let name = function.name;
-                let versions = self.store_call(move |s| s.list_versions(&name)).await?;
-                total_code_size += versions.iter().map(|v| v.code.size).sum::<u64>();
-            }
+        let mut functions = std::collections::BTreeSet::new();
+        for (function, version) in self.all_versions().await? {
+            total_code_size += version.code.size;
+            functions.insert(function.name);
         }
+        let function_count = functions.len() as u64;
         // `list_layers` gives each layer's newest version; every version is stored.
         let layers = self.store_call(|s| s.list_layers()).await?;
         for layer in layers {
@@ -398,21 +387,13 @@ impl Control {
 
     /// Sum of reserved concurrency over all functions except `except`.
     async fn reserved_total(&self, except: Option<&str>) -> LambdaResult<u32> {
-        let mut total = 0u32;
-        let mut marker: Option<String> = None;
-        loop {
-            let after = marker.clone();
-            let page = self
-                .store_call(move |s| s.list_functions(after.as_deref(), 500))
-                .await?;
-            let Some(last) = page.last() else { break };
-            marker = Some(last.name.clone());
-            total += page
-                .iter()
-                .filter(|f| except != Some(f.name.as_str()))
-                .filter_map(|f| f.reserved_concurrency)
-                .sum::<u32>();
-        }
+        let total = self
+            .all_functions()
+            .await?
+            .iter()
+            .filter(|f| except != Some(f.name.as_str()))
+            .filter_map(|f| f.reserved_concurrency)
+            .sum::<u32>();
         Ok(total)
     }
 
