@@ -14,6 +14,8 @@ use anyhow::Context;
 use lamina_model::environment::{parse_instant, parse_plan_toml, rfc3339};
 use serde_json::Value;
 
+use super::http::Server;
+
 /// `lamina migrate …`.
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
@@ -86,9 +88,7 @@ pub enum PlanCommand {
 
 /// Runs `lamina migrate`.
 pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
-    let client = Client {
-        base: args.endpoint_url.trim_end_matches('/').to_string(),
-    };
+    let client = Server::new(&args.endpoint_url);
     let json = args.output == Output::Json;
     match args.command {
         MigrateCommand::Plan(PlanCommand::Apply { file }) => {
@@ -97,7 +97,7 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
             let plan =
                 parse_plan_toml(&text).with_context(|| format!("plan file {}", file.display()))?;
             let (status, body) =
-                client.send("POST", "/lamina/plans", Some(serde_json::to_value(&plan)?))?;
+                client.request("POST", "/lamina/plans", Some(&serde_json::to_value(&plan)?))?;
             if json {
                 print_json(&body)?;
             } else {
@@ -107,7 +107,7 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
             }
         }
         MigrateCommand::Plan(PlanCommand::List) => {
-            let (_, body) = client.send("GET", "/lamina/plans", None)?;
+            let body = client.send("GET", "/lamina/plans", None)?;
             if json {
                 print_json(&body)?;
             } else {
@@ -132,7 +132,7 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
             }
         }
         MigrateCommand::Plan(PlanCommand::Show { name }) => {
-            let (_, body) = client.send("GET", &format!("/lamina/plans/{name}"), None)?;
+            let body = client.send("GET", &format!("/lamina/plans/{name}"), None)?;
             if json {
                 print_json(&body)?;
             } else {
@@ -148,8 +148,7 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
                 Some(raw) => format!("?at={}", instant_query(&raw)?),
                 None => String::new(),
             };
-            let (_, body) =
-                client.send("GET", &format!("/lamina/migration/status{query}"), None)?;
+            let body = client.send("GET", &format!("/lamina/migration/status{query}"), None)?;
             if json {
                 print_json(&body)?;
             } else {
@@ -158,7 +157,7 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
         }
         MigrateCommand::Simulate { at } => {
             let query = instant_query(&at)?;
-            let (_, body) = client.send(
+            let body = client.send(
                 "GET",
                 &format!("/lamina/migration/simulate?at={query}"),
                 None,
@@ -177,57 +176,6 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
 fn instant_query(raw: &str) -> anyhow::Result<String> {
     let t = parse_instant(raw)?;
     Ok(rfc3339(t).replace('+', "%2B"))
-}
-
-struct Client {
-    base: String,
-}
-
-impl Client {
-    /// One request; a non-2xx answer becomes an error carrying the server's message.
-    fn send(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<(u16, Value)> {
-        let url = format!("{}{path}", self.base);
-        let agent = ureq::Agent::new_with_config(
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build(),
-        );
-        let sent = match (method, body) {
-            ("POST", Some(b)) => agent.post(&url).send_json(&b),
-            ("DELETE", _) => agent.delete(&url).call(),
-            _ => agent.get(&url).call(),
-        };
-        let mut response = sent.map_err(|e| {
-            anyhow::anyhow!(
-                "cannot reach the Lamina server at {} ({e}); is `lamina server` running? (--endpoint-url)",
-                self.base
-            )
-        })?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .context("reading the server's answer")?;
-        let value: Value = if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).context("the server's answer is not JSON")?
-        };
-        if !(200..300).contains(&status) {
-            let kind = response
-                .headers()
-                .get("x-amzn-errortype")
-                .and_then(|v| v.to_str().ok());
-            anyhow::bail!(
-                "{}{}",
-                kind.map(|k| format!("{k}: ")).unwrap_or_default(),
-                value["Message"]
-                    .as_str()
-                    .unwrap_or("the server refused the request")
-            );
-        }
-        Ok((status, value))
-    }
 }
 
 fn s(v: &Value) -> String {

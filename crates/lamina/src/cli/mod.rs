@@ -3,6 +3,7 @@
 mod build;
 mod env;
 mod generate_event;
+mod http;
 mod local;
 mod logs;
 mod migrate;
