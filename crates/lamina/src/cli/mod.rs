@@ -46,8 +46,8 @@ pub enum LogFormat {
 /// Lamina's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start the platform: Lambda's control-plane API (and, as they land, Invoke and the
-    /// console) on 127.0.0.1:9001, with SQLite and blobs in the data folder.
+    /// Start the platform: Lambda's control-plane API, Invoke and the web console
+    /// (`/console`) on 127.0.0.1:9001, with SQLite and blobs in the data folder.
     Server(server::ServerArgs),
     /// Print a function's logs from a running server (START, the function's output, END,
     /// REPORT).
