@@ -50,6 +50,19 @@ pub struct AppState {
     pub engine: Option<Arc<lamina_engine::Engine>>,
 }
 
+impl AppState {
+    /// The invoke engine, or the 502 Lambda gives when a function cannot be run (a server
+    /// started with `--no-engine`).
+    pub fn engine(&self) -> Result<&Arc<lamina_engine::Engine>, lamina_model::LambdaError> {
+        self.engine.as_ref().ok_or_else(|| {
+            lamina_model::LambdaError::new(
+                lamina_model::ErrorKind::ResourceNotReady,
+                "This Lamina server runs without an invoke engine",
+            )
+        })
+    }
+}
+
 /// The control-plane API as an axum router.
 pub fn router(state: Arc<AppState>) -> Router {
     routes::router()

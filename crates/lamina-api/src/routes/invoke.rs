@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use lamina_engine::InvokeRequest;
-use lamina_model::{ErrorKind, LambdaError};
 
 use super::QueryParams;
 use crate::AppState;
@@ -47,12 +46,7 @@ async fn invoke(
         .control
         .resolve_invoke(&name, q.get("Qualifier"))
         .await?;
-    let engine = state.engine.as_ref().ok_or_else(|| {
-        LambdaError::new(
-            ErrorKind::ResourceNotReady,
-            "This Lamina server runs without an invoke engine",
-        )
-    })?;
+    let engine = state.engine()?;
     match kind {
         InvocationType::DryRun => Ok(StatusCode::NO_CONTENT.into_response()),
         InvocationType::Event => {

@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use lamina_model::{ErrorKind, LambdaError};
 use serde_json::json;
 
 use super::QueryParams;
@@ -27,12 +26,7 @@ async fn logs(
 ) -> ApiResult<Response> {
     let q = QueryParams::parse(query.as_deref());
     let (function, _) = state.control.get_function(&name, None).await?;
-    let engine = state.engine.as_ref().ok_or_else(|| {
-        LambdaError::new(
-            ErrorKind::ResourceNotReady,
-            "This Lamina server runs without an invoke engine",
-        )
-    })?;
+    let engine = state.engine()?;
     let group = function.latest.spec.logging.log_group.clone();
     if q.get("follow") == Some("true") {
         // Subscribe before reading the backlog so nothing falls between the two.
