@@ -8,7 +8,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
-use serde_json::json;
+use lamina_model::function::RuntimeManagement;
+use serde_json::{Value, json};
 
 use super::QueryParams;
 use crate::AppState;
@@ -156,11 +157,16 @@ async fn put_runtime_management(
         .control
         .put_runtime_management(&name, q.get("Qualifier"), input)
         .await?;
+    Ok(Json(runtime_management_body(&arn, config)).into_response())
+}
+
+/// Put and Get answer with the same shape: `RuntimeVersionArn` only when a version is pinned.
+fn runtime_management_body(arn: &str, config: RuntimeManagement) -> Value {
     let mut body = json!({ "UpdateRuntimeOn": config.update_runtime_on, "FunctionArn": arn });
     if let Some(pinned) = config.runtime_version_arn {
         body["RuntimeVersionArn"] = json!(pinned);
     }
-    Ok(Json(body).into_response())
+    body
 }
 
 async fn get_runtime_management(
@@ -173,11 +179,7 @@ async fn get_runtime_management(
         .control
         .get_runtime_management(&name, q.get("Qualifier"))
         .await?;
-    let mut body = json!({ "UpdateRuntimeOn": config.update_runtime_on, "FunctionArn": arn });
-    if let Some(pinned) = config.runtime_version_arn {
-        body["RuntimeVersionArn"] = json!(pinned);
-    }
-    Ok(Json(body).into_response())
+    Ok(Json(runtime_management_body(&arn, config)).into_response())
 }
 
 async fn account_settings(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
