@@ -144,6 +144,24 @@ impl Control {
         Ok(paginate(page, limit, |f| f.name.clone()))
     }
 
+    /// ListFunctions with `FunctionVersion=ALL`: each function of the page with every one of
+    /// its versions, `$LATEST` first.
+    pub async fn list_functions_with_versions(
+        &self,
+        marker: Option<String>,
+        max_items: Option<usize>,
+    ) -> LambdaResult<(Vec<(Function, Vec<FunctionVersion>)>, Option<String>)> {
+        let (functions, next) = self.list_functions(marker, max_items).await?;
+        let mut out = Vec::with_capacity(functions.len());
+        for function in functions {
+            let n = function.name.clone();
+            let mut versions = vec![function.latest.clone()];
+            versions.extend(self.store_call(move |s| s.list_versions(&n)).await?);
+            out.push((function, versions));
+        }
+        Ok((out, next))
+    }
+
     /// UpdateFunctionCode (with `DryRun` validating only, `Publish` publishing after).
     pub async fn update_code(
         &self,

@@ -135,24 +135,31 @@ async fn list_functions(
             .into());
         }
     };
-    let (functions, next) = state
-        .control
-        .list_functions(q.get("Marker").map(String::from), q.max_items()?)
-        .await?;
-    let mut out = Vec::with_capacity(functions.len());
-    for function in &functions {
-        if !all_versions {
-            out.push(config(&state, function, &function.latest));
-        } else {
-            // Listing every version names `$LATEST` by its qualified ARN, as Lambda does.
-            out.push(config_as(&state, function, &function.latest, Some(LATEST)));
-            let (_, versions, _) = state
-                .control
-                .list_versions(&function.name, None, Some(10_000))
-                .await?;
-            out.extend(versions.iter().skip(1).map(|v| config(&state, function, v)));
-        }
-    }
+    let marker = q.get("Marker").map(String::from);
+    let (out, next) = if all_versions {
+        let (page, next) = state
+            .control
+            .list_functions_with_versions(marker, q.max_items()?)
+            .await?;
+        // Listing every version names `$LATEST` by its qualified ARN, as Lambda does.
+        let out: Vec<_> = page
+            .iter()
+            .flat_map(|(function, versions)| {
+                versions.iter().map(|v| match v.version.as_str() {
+                    LATEST => config_as(&state, function, v, Some(LATEST)),
+                    _ => config(&state, function, v),
+                })
+            })
+            .collect();
+        (out, next)
+    } else {
+        let (functions, next) = state.control.list_functions(marker, q.max_items()?).await?;
+        let out: Vec<_> = functions
+            .iter()
+            .map(|function| config(&state, function, &function.latest))
+            .collect();
+        (out, next)
+    };
     let mut body = json!({ "Functions": out });
     if let Some(next) = next {
         body["NextMarker"] = json!(next);
