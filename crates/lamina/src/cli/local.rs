@@ -349,7 +349,9 @@ async fn start_api(args: StartApiArgs, slot: &mut CleanupSlot) -> anyhow::Result
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async {
+        super::signal::shutdown_signal().await;
+    })
     .await;
     runner.shutdown();
     served.context("serving")?;
@@ -374,24 +376,11 @@ async fn start_lambda(args: StartLambdaArgs, slot: &mut CleanupSlot) -> anyhow::
     println!("Running on http://{local}/ (CTRL+C to quit)");
     let app = lamina_sam::local::lambda::router(Arc::clone(&runner), log);
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async {
+            super::signal::shutdown_signal().await;
+        })
         .await;
     runner.shutdown();
     served.context("serving")?;
     Ok(ExitCode::SUCCESS)
-}
-
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        () = term => {},
-    }
 }

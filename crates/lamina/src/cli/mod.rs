@@ -9,6 +9,7 @@ mod logs;
 mod migrate;
 mod scan;
 mod server;
+mod signal;
 mod validate;
 
 use std::process::ExitCode;
