@@ -14,9 +14,11 @@ use lamina_runtime_api::{InitOutcome, Invocation, InvokeOutcome, RuntimeApi, Run
 use lamina_sandbox::{ImageRoot, Network, Sandbox, SandboxSpec};
 
 use crate::error::EngineError;
+use crate::exit_watch::ExitWatch;
 use crate::launch::{self, EnvContext, LaunchFault};
 use crate::logs::{Capture, LogStream};
 use crate::outcome::{self, InvokeOutput};
+use crate::peak::MemoryPeak;
 use crate::pool::PoolKey;
 use crate::report::{self, Report};
 use crate::shared::Shared;
@@ -43,6 +45,10 @@ pub struct Env {
     pub(crate) last_used: Instant,
     /// False once it must not serve again (the engine destroys it instead of pooling it).
     pub(crate) healthy: bool,
+    /// Declared before `sandbox` so it is closed before the sandbox's cgroup is removed.
+    peak: MemoryPeak,
+    /// The runtime's process, watched for an exit without a registration per invoke.
+    exit: ExitWatch,
     sandbox: Sandbox,
     api: RuntimeApi,
     capture: Capture,
@@ -167,6 +173,10 @@ impl Env {
             .map_err(|e| EngineError::Internal(format!("capturing logs: {e}")))?;
         let cfg = shared.sandbox.clone();
         let prepared = shared.inits.take();
+        // A pre-started init brings its own cgroups, named by its id rather than the spec's.
+        let cgroup_id = prepared
+            .as_ref()
+            .map_or_else(|| spec.id.clone(), |p| p.id().to_string());
         let started = tokio::task::spawn_blocking(move || match prepared {
             Some(init) => Sandbox::start_prepared(init, spec, &cfg),
             None => Sandbox::start(spec, &cfg),
@@ -180,11 +190,15 @@ impl Env {
             }
             Err(e) => return Err(StartFault::Engine(e.into())),
         };
+        let peak = MemoryPeak::open(&shared.sandbox.cgroups, &cgroup_id);
+        let exit = ExitWatch::open(sandbox.pid());
         Ok(Env {
             key,
             generation,
             last_used: Instant::now(),
             healthy: true,
+            peak,
+            exit,
             sandbox,
             api,
             capture,
@@ -230,7 +244,7 @@ impl Env {
             }
         }
         lock(&self.stream).push(report::start_line(&req.request_id, &req.version));
-        let _ = self.sandbox.reset_peak();
+        self.peak.reset(&self.sandbox);
         let began = Instant::now();
         let deadline_ms = epoch_ms() + timeout.as_millis() as u64;
         let invocation = Invocation {
@@ -242,11 +256,13 @@ impl Env {
             client_context: req.client_context.clone(),
             cognito_identity: None,
         };
-        let Env { sandbox, api, .. } = self;
+        let Env {
+            sandbox, api, exit, ..
+        } = self;
         let ended = tokio::select! {
             answered = api.invoke(invocation) => Ended::Answered(answered),
             () = tokio::time::sleep(timeout) => Ended::TimedOut,
-            status = sandbox.wait() => Ended::Exited(status.map(|s| s.to_string()).unwrap_or_else(|e| format!("unknown ({e})"))),
+            status = exit.wait(sandbox) => Ended::Exited(status.map(|s| s.to_string()).unwrap_or_else(|e| format!("unknown ({e})"))),
         };
         let duration = began.elapsed();
         let (payload, error, status) = match ended {
@@ -333,8 +349,8 @@ impl Env {
         status: Option<(&'static str, String)>,
         shared: &Shared,
     ) -> InvokeOutput {
-        self.capture.flush().await;
-        let max_memory = self.sandbox.max_memory_used_bytes().unwrap_or(0);
+        self.capture.flush();
+        let max_memory = self.peak.read(&self.sandbox);
         let report = Report {
             request_id: req.request_id.clone(),
             duration,
@@ -385,6 +401,7 @@ impl Env {
                     ));
                 }
                 self.needs_restart = false;
+                self.exit = ExitWatch::open(self.sandbox.pid());
             }
             let deadline = Instant::now() + limit;
             let Env { sandbox, api, .. } = self;
@@ -436,8 +453,11 @@ impl Env {
 
     /// Kills and removes the environment (off the async threads).
     pub fn destroy(self) {
-        let Env { sandbox, api, .. } = self;
+        let Env {
+            sandbox, api, peak, ..
+        } = self;
         drop(api);
+        drop(peak);
         tokio::task::spawn_blocking(move || {
             if let Err(e) = sandbox.destroy() {
                 tracing::warn!(error = %e, "destroying a sandbox failed");
@@ -479,11 +499,16 @@ fn iso_now() -> String {
 
 /// An X-Ray trace header for one invocation: `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0`.
 fn trace_id() -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    use std::fmt::Write;
+    let root: u128 = rand::random();
+    let parent: u64 = rand::random();
     let secs = time::OffsetDateTime::now_utc().unix_timestamp();
-    format!(
-        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
-        &id[..24],
-        &id[16..32]
-    )
+    // One allocation of the final size; writing to a String cannot fail.
+    let mut out = String::with_capacity(80);
+    let _ = write!(
+        out,
+        "Root=1-{secs:08x}-{:024x};Parent={parent:016x};Sampled=0",
+        root >> 32
+    );
+    out
 }

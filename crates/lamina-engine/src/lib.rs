@@ -10,10 +10,12 @@
 mod code_cache;
 mod environment;
 mod error;
+mod exit_watch;
 mod images;
 pub mod launch;
 pub mod logs;
 pub mod outcome;
+mod peak;
 mod pool;
 pub mod report;
 mod runtimes;

@@ -10,8 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex, RwLock};
 
-use tokio::io::AsyncReadExt;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::broadcast;
 
 /// Events kept per stream; older ones are dropped first.
 const MAX_EVENTS_PER_STREAM: usize = 10_000;
@@ -50,8 +49,10 @@ impl LogStream {
         if self.events.len() == MAX_EVENTS_PER_STREAM {
             self.events.pop_front();
         }
-        // Nobody following is the common case; that is not an error.
-        let _ = self.feed.send(event.clone());
+        // Nobody following is the common case: then the line is not copied at all.
+        if self.feed.receiver_count() > 0 {
+            let _ = self.feed.send(event.clone());
+        }
         self.events.push_back(event);
         self.appended += 1;
     }
@@ -165,59 +166,109 @@ impl LogStore {
     }
 }
 
-/// The read side of a sandbox's output pipe, turned into log events by a task. `flush`
-/// makes sure everything the runtime wrote before answering is in the stream.
-#[derive(Debug, Clone)]
+/// The read side of a sandbox's output pipe, turned into log events. A background task
+/// reads whatever the runtime writes while it runs; `flush` reads the rest directly on the
+/// caller's task, so an invoke's lines are in the stream before its REPORT without a round
+/// trip through the capture task (a channel, a oneshot and a task switch per invoke).
+/// Dropping it stops the background task.
+#[derive(Debug)]
 pub struct Capture {
-    flush: mpsc::UnboundedSender<oneshot::Sender<()>>,
+    pipe: Arc<tokio::net::unix::pipe::Receiver>,
+    state: Arc<Mutex<CaptureState>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The bytes of a line not finished yet, and where lines go. Whoever reads the pipe holds
+/// this lock while reading (only non-blocking reads, never across an `.await`), so lines
+/// keep their order whether the task or `flush` took them.
+#[derive(Debug)]
+struct CaptureState {
+    pending: Vec<u8>,
+    stream: Arc<Mutex<LogStream>>,
+    /// End of file seen: every write end is closed.
+    ended: bool,
+}
+
+/// How much one read takes from the pipe. On the stack: no buffer is kept per sandbox.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Reads everything the pipe holds now with plain syscalls. tokio's `try_read` trusts its
+/// readiness cache, which may not have seen bytes written just before an invoke's answer and
+/// would call the pipe empty (the lines then landed in the next invoke's log). Returns
+/// `WouldBlock` once the pipe is empty and `Ok` at end of file.
+fn drain(pipe: &impl AsFd, state: &Mutex<CaptureState>) -> std::io::Result<()> {
+    let mut st = lock(state);
+    if st.ended {
+        return Ok(());
+    }
+    let mut chunk = [0u8; READ_CHUNK];
+    loop {
+        match nix::unistd::read(pipe.as_fd(), &mut chunk) {
+            Ok(0) => {
+                let CaptureState {
+                    pending, stream, ..
+                } = &mut *st;
+                flush_partial(pending, stream);
+                st.ended = true;
+                return Ok(());
+            }
+            Ok(n) => {
+                let CaptureState {
+                    pending, stream, ..
+                } = &mut *st;
+                take_lines(pending, &chunk[..n], stream);
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(nix::errno::Errno::EAGAIN) => {
+                return Err(std::io::ErrorKind::WouldBlock.into());
+            }
+            // Any other failure: nothing more can be read from this pipe.
+            Err(e) => {
+                st.ended = true;
+                return Err(e.into());
+            }
+        }
+    }
 }
 
 impl Capture {
     /// Starts capturing `pipe` into `stream`.
     pub fn start(pipe: OwnedFd, stream: Arc<Mutex<LogStream>>) -> std::io::Result<Capture> {
-        let mut reader = tokio::net::unix::pipe::Receiver::from_owned_fd(pipe)?;
-        let (tx, mut rx) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
-        tokio::spawn(async move {
-            let mut pending: Vec<u8> = Vec::new();
-            let mut chunk = vec![0u8; 16 * 1024];
-            loop {
-                tokio::select! {
-                    biased;
-                    ack = rx.recv() => {
-                        let Some(ack) = ack else { break };
-                        // Everything written before the runtime answered is already in the
-                        // pipe. Read it with plain syscalls: tokio's `try_read` trusts its
-                        // readiness cache, which may not have seen those bytes yet, and would
-                        // call the pipe empty (the lines then landed in the next invoke's log).
-                        loop {
-                            match nix::unistd::read(reader.as_fd(), &mut chunk) {
-                                Ok(0) => break,
-                                Ok(n) => take_lines(&mut pending, &chunk[..n], &stream),
-                                Err(nix::errno::Errno::EINTR) => continue,
-                                Err(_) => break,
-                            }
-                        }
-                        let _ = ack.send(());
+        let pipe = Arc::new(tokio::net::unix::pipe::Receiver::from_owned_fd(pipe)?);
+        let state = Arc::new(Mutex::new(CaptureState {
+            pending: Vec::new(),
+            stream,
+            ended: false,
+        }));
+        let task = {
+            let (pipe, state) = (Arc::clone(&pipe), Arc::clone(&state));
+            tokio::spawn(async move {
+                loop {
+                    if pipe.readable().await.is_err() {
+                        break;
                     }
-                    read = reader.read(&mut chunk) => match read {
-                        Ok(0) | Err(_) => {
-                            flush_partial(&mut pending, &stream);
-                            break;
-                        }
-                        Ok(n) => take_lines(&mut pending, &chunk[..n], &stream),
+                    // `try_io` clears tokio's readiness only when the drain found the pipe
+                    // empty and no new data came meanwhile, so no write is ever missed.
+                    match pipe.try_io(|| drain(&*pipe, &state)) {
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Ok(()) | Err(_) => break,
                     }
                 }
-            }
-        });
-        Ok(Capture { flush: tx })
+            })
+        };
+        Ok(Capture { pipe, state, task })
     }
 
-    /// Waits until everything already written to the pipe is in the stream.
-    pub async fn flush(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.flush.send(tx).is_ok() {
-            let _ = rx.await;
-        }
+    /// Makes sure everything already written to the pipe is in the stream: the runtime wrote
+    /// it before answering, so one pass of reads until the pipe is empty takes it all.
+    pub fn flush(&self) {
+        let _ = drain(&*self.pipe, &self.state);
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -310,7 +361,7 @@ mod tests {
                 let pos = lock(&s).position();
                 let line = format!("line {i}\n");
                 nix::unistd::write(&write, line.as_bytes()).unwrap();
-                capture.flush().await;
+                capture.flush();
                 assert_eq!(lock(&s).since(pos), vec![format!("line {i}")]);
             }
         });
