@@ -273,7 +273,7 @@ impl Engine {
         for env in std::mem::take(&mut lease.stale) {
             env.destroy();
         }
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = request_id();
         let mut env = match lease.env.take() {
             Some(env) => env,
             None => match Env::start(
@@ -507,6 +507,14 @@ impl Engine {
     }
 }
 
+/// A request id, a version 4 UUID like Lambda's. From the thread's random generator rather
+/// than `Uuid::new_v4`, which makes a `getrandom` system call for every invoke.
+fn request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
+}
+
 /// The cgroup parent of the sandboxes run from `run_dir`: `lamina-<16 hex>`, a digest
 /// (FNV-1a) of the path, the same across restarts on the same data folder so that the next
 /// run reaps what a crashed one left.
@@ -531,5 +539,14 @@ mod cgroup_parent_tests {
         assert_eq!(a, cgroup_parent(Path::new("/srv/a/run")));
         assert_ne!(a, cgroup_parent(Path::new("/srv/b/run")));
         assert!(a.starts_with("lamina-") && a.len() == "lamina-".len() + 16);
+    }
+
+    #[test]
+    fn request_ids_are_distinct_v4_uuids() {
+        let a = uuid::Uuid::parse_str(&super::request_id()).unwrap();
+        let b = uuid::Uuid::parse_str(&super::request_id()).unwrap();
+        assert_eq!(a.get_version_num(), 4);
+        assert_eq!(a.get_variant(), uuid::Variant::RFC4122);
+        assert_ne!(a, b);
     }
 }
