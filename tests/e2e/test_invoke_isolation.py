@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import FIXTURES, deploy, invoke, make_zip
+from conftest import LAMINA_BIN, FIXTURES, deploy, invoke, make_zip
 
 PROBE = make_zip({"app.py": (FIXTURES / "probe" / "app.py").read_text()})
 
@@ -90,11 +90,11 @@ def test_runs_as_non_root_in_a_fresh_pid_namespace(ilam, probe):
     assert runtime == "python3 /var/runtime/python/bootstrap.py"
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox init (pid 1) keeps its host argv: the lamina binary's path and the server's run folder are visible in /proc/1/cmdline")
 def test_pid1_does_not_reveal_host_paths(ilam, invoke_server, probe):
     r = invoke(ilam, probe, {})
     cmds = " ".join(x["cmd"] for x in r.payload["processes"])
     assert str(invoke_server.data_dir) not in cmds
+    assert os.path.dirname(os.path.realpath(LAMINA_BIN)) not in cmds, cmds
 
 
 def test_environment_matches_lambda_and_carries_no_platform_secrets(ilam, probe):

@@ -107,7 +107,7 @@ fn run(status: &mut File) -> Result<i32, String> {
         libc::close_range((FD_STATUS + 1) as u32, u32::MAX, 0);
     }
     reset_signals();
-    if let Some(dir) = std::env::args_os().nth(2) {
+    if let Some(dir) = std::env::var_os(crate::spawn::INIT_DIR_VAR) {
         drop_other_sandboxes_mounts(std::path::Path::new(&dir))?;
     }
 

@@ -36,6 +36,12 @@ pub(crate) const FD_STATUS: i32 = 4;
 /// The hidden first argument that tells a binary to run [`crate::init_main`].
 pub const INIT_ARG: &str = "__sandbox-init";
 
+/// The program name the init runs under (its `argv[0]`), free of host paths.
+pub(crate) const INIT_NAME: &str = "lamina-sandbox-init";
+
+/// The init's environment variable naming the host's sandboxes folder.
+pub(crate) const INIT_DIR_VAR: &str = "LAMINA_SANDBOXES_DIR";
+
 /// The fds handed to the init at clone time.
 pub(crate) struct InitFds<'a> {
     pub spec: BorrowedFd<'a>,
@@ -59,7 +65,7 @@ fn dup_high(fd: BorrowedFd<'_>) -> Result<OwnedFd, SandboxError> {
 }
 
 /// Clones the init into new PID, mount, IPC and UTS namespaces and execs `exe` in it, with
-/// `sandboxes_dir` as its second argument (mounts under it are dropped at once, see init.rs).
+/// `sandboxes_dir` in its environment (mounts under it are dropped at once, see init.rs).
 pub(crate) fn spawn_init(
     exe: &Path,
     sandboxes_dir: &Path,
@@ -67,13 +73,19 @@ pub(crate) fn spawn_init(
 ) -> Result<Child, SandboxError> {
     let exe_c = CString::new(exe.as_os_str().as_bytes())
         .map_err(|_| SandboxError::InvalidSpec(format!("init exe {} has a NUL", exe.display())))?;
+    // argv is world-readable inside the sandbox (/proc/1/cmdline), so it names no host path:
+    // a neutral program name and the init marker. The sandboxes folder travels in the init's
+    // own environment, which /proc shows to root only.
+    let name = CString::new(INIT_NAME)
+        .map_err(|_| SandboxError::InvalidSpec("init name has a NUL".into()))?;
     let arg = CString::new(INIT_ARG)
         .map_err(|_| SandboxError::InvalidSpec("init argument has a NUL".into()))?;
-    let dir = CString::new(sandboxes_dir.as_os_str().as_bytes())
+    let mut dir_var = format!("{INIT_DIR_VAR}=").into_bytes();
+    dir_var.extend_from_slice(sandboxes_dir.as_os_str().as_bytes());
+    let dir = CString::new(dir_var)
         .map_err(|_| SandboxError::InvalidSpec(format!("{} has a NUL", sandboxes_dir.display())))?;
-    let argv: [*const libc::c_char; 4] =
-        [exe_c.as_ptr(), arg.as_ptr(), dir.as_ptr(), std::ptr::null()];
-    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    let argv: [*const libc::c_char; 3] = [name.as_ptr(), arg.as_ptr(), std::ptr::null()];
+    let envp: [*const libc::c_char; 2] = [dir.as_ptr(), std::ptr::null()];
 
     let devnull = File::open("/dev/null").map_err(|e| SandboxError::io("open", "/dev/null", e))?;
     // Every source is first copied above 10 so that no dup2 below can clobber another source,
