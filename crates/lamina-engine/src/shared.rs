@@ -81,14 +81,14 @@ impl Shared {
     }
 }
 
-/// Network namespaces made ahead of time, each with its Runtime API listener bound at
-/// 127.0.0.1:9001 inside, so a cold start does not pay for creating one.
-pub struct NetnsPool {
-    ready: Mutex<Vec<(NetNamespace, TcpListener)>>,
+/// Things made ahead of time off the invoke path (network namespaces, sandbox inits), taken
+/// by cold starts and topped up in the background.
+pub struct ReadyPool<T> {
+    ready: Mutex<Vec<T>>,
     target: usize,
 }
 
-impl NetnsPool {
+impl<T> ReadyPool<T> {
     fn new(target: usize) -> Self {
         Self {
             ready: Mutex::new(Vec::new()),
@@ -96,14 +96,49 @@ impl NetnsPool {
         }
     }
 
-    /// Takes a ready namespace (making one if none is ready) and refills in the background.
-    pub async fn take(&self) -> Result<(NetNamespace, TcpListener), EngineError> {
-        let ready = self
-            .ready
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<T>> {
+        self.ready
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop();
-        match ready {
+    }
+
+    /// A ready item, if any.
+    pub fn take(&self) -> Option<T> {
+        self.lock().pop()
+    }
+
+    /// Tops the pool up to its target with `make` (blocking; run off the async threads). A
+    /// failure stops the refill and only costs the speed-up: starts then make their own.
+    pub fn refill<E: std::fmt::Display>(&self, what: &str, mut make: impl FnMut() -> Result<T, E>) {
+        while self.lock().len() < self.target {
+            match make() {
+                Ok(item) => self.lock().push(item),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pre-creating {what} failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Drops every ready item (at shutdown).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+/// Network namespaces made ahead of time, each with its Runtime API listener bound at
+/// 127.0.0.1:9001 inside, so a cold start does not pay for creating one.
+pub struct NetnsPool(ReadyPool<(NetNamespace, TcpListener)>);
+
+impl NetnsPool {
+    fn new(target: usize) -> Self {
+        Self(ReadyPool::new(target))
+    }
+
+    /// Takes a ready namespace, making one if none is ready.
+    pub async fn take(&self) -> Result<(NetNamespace, TcpListener), EngineError> {
+        match self.0.take() {
             Some(pair) => Ok(pair),
             None => tokio::task::spawn_blocking(|| NetNamespace::create(9001))
                 .await
@@ -112,29 +147,10 @@ impl NetnsPool {
         }
     }
 
-    /// Tops the pool up to its target (blocking; run off the async threads).
+    /// Tops the pool up to its target (blocking).
     pub fn refill(&self) {
-        loop {
-            let have = self
-                .ready
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .len();
-            if have >= self.target {
-                return;
-            }
-            match NetNamespace::create(9001) {
-                Ok(pair) => self
-                    .ready
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(pair),
-                Err(e) => {
-                    tracing::warn!(error = %e, "pre-creating a network namespace failed");
-                    return;
-                }
-            }
-        }
+        self.0
+            .refill("a network namespace", || NetNamespace::create(9001));
     }
 }
 
@@ -142,8 +158,7 @@ impl NetnsPool {
 /// start: on cgroup v1, moving a process into a memory cgroup waits for an RCU grace period),
 /// so a cold start pays only for mounts, a fork and an exec.
 pub struct InitPool {
-    ready: Mutex<Vec<PreparedInit>>,
-    target: usize,
+    pool: ReadyPool<PreparedInit>,
     counter: AtomicU64,
 }
 
@@ -151,55 +166,29 @@ impl InitPool {
     /// An empty pool that `refill` tops up to `target`.
     pub fn new(target: usize) -> Self {
         Self {
-            ready: Mutex::new(Vec::new()),
-            target,
+            pool: ReadyPool::new(target),
             counter: AtomicU64::new(0),
         }
     }
 
     /// A ready init, if any.
     pub fn take(&self) -> Option<PreparedInit> {
-        self.ready
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop()
+        self.pool.take()
     }
 
-    /// Tops the pool up (blocking; run off the async threads). Failures only cost the
-    /// speed-up: starts fall back to cloning on the spot.
+    /// Tops the pool up (blocking); starts fall back to cloning on the spot.
     pub fn refill(&self, cfg: &SandboxConfig, instance: &str) {
-        loop {
-            let have = self
-                .ready
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .len();
-            if have >= self.target {
-                return;
-            }
+        self.pool.refill("a sandbox init", || {
             let id = format!(
                 "{instance}-p{}",
                 self.counter.fetch_add(1, Ordering::Relaxed)
             );
-            match PreparedInit::new(&id, cfg) {
-                Ok(init) => self
-                    .ready
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(init),
-                Err(e) => {
-                    tracing::warn!(error = %e, "pre-starting a sandbox init failed");
-                    return;
-                }
-            }
-        }
+            PreparedInit::new(&id, cfg)
+        });
     }
 
     /// Kills every waiting init (at shutdown).
     pub fn clear(&self) {
-        self.ready
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+        self.pool.clear();
     }
 }
