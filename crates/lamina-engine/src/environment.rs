@@ -453,16 +453,20 @@ impl Env {
 
     /// Kills and removes the environment (off the async threads).
     pub fn destroy(self) {
+        tokio::task::spawn_blocking(move || self.destroy_now());
+    }
+
+    /// Kills and removes the environment on this thread (blocking; for shutdown, where the
+    /// process must not exit before its sandboxes are gone).
+    pub fn destroy_now(self) {
         let Env {
             sandbox, api, peak, ..
         } = self;
         drop(api);
         drop(peak);
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = sandbox.destroy() {
-                tracing::warn!(error = %e, "destroying a sandbox failed");
-            }
-        });
+        if let Err(e) = sandbox.destroy() {
+            tracing::warn!(error = %e, "destroying a sandbox failed");
+        }
     }
 }
 

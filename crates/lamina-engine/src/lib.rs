@@ -501,9 +501,15 @@ impl Engine {
     /// Destroys every idle environment (at shutdown).
     pub fn shutdown(&self) {
         for env in self.pools.take_all() {
-            env.destroy();
+            env.destroy_now();
         }
         self.shared.inits.clear();
+        // This data folder's cgroup parents: removed when empty (a busy sandbox of an invoke
+        // still in flight keeps them, and the next start reaps it), so stopped servers leave
+        // no cgroup directories behind.
+        for parent in self.shared.sandbox.cgroups.parents() {
+            let _ = std::fs::remove_dir(&parent);
+        }
     }
 }
 
