@@ -18,6 +18,8 @@ use lamina_images::{BuildRequest, DiskCatalog, PHASES, Progress, Recipe};
 use lamina_model::environment::{ImageId, ImageManifest};
 use serde_json::{Value, json};
 
+use super::http::{Failure, Server};
+
 /// `lamina env …`.
 #[derive(Debug, clap::Args)]
 pub struct EnvArgs {
@@ -97,7 +99,7 @@ pub fn run(args: EnvArgs) -> anyhow::Result<ExitCode> {
             let images = match server.send("GET", "/lamina/images", None) {
                 Ok(v) => v["Images"].as_array().cloned().unwrap_or_default(),
                 Err(Failure::Unreachable(_)) => local_summaries(&catalog),
-                Err(Failure::Refused(e)) => return Err(e),
+                Err(f @ Failure::Refused(_)) => return Err(f.into()),
             };
             if json {
                 println!(
@@ -116,7 +118,7 @@ pub fn run(args: EnvArgs) -> anyhow::Result<ExitCode> {
                     let id = ImageId::new(name.clone())?;
                     serde_json::to_value(catalog.get(&id)?.manifest)?
                 }
-                Err(Failure::Refused(e)) => return Err(e),
+                Err(f @ Failure::Refused(_)) => return Err(f.into()),
             };
             if json {
                 println!("{}", serde_json::to_string_pretty(&image)?);
@@ -129,10 +131,10 @@ pub fn run(args: EnvArgs) -> anyhow::Result<ExitCode> {
             server
                 .send("DELETE", &format!("/lamina/images/{name}"), None)
                 .map_err(|f| match f {
-                    Failure::Unreachable(e) => e.context(
+                    f @ Failure::Unreachable(_) => anyhow::Error::from(f).context(
                         "removing an image needs the server: it checks which functions, pins and plans depend on it",
                     ),
-                    Failure::Refused(e) => e,
+                    f @ Failure::Refused(_) => f.into(),
                 })?;
             if json {
                 println!("{}", json!({ "Removed": name }));
@@ -207,10 +209,10 @@ fn build(
         "NoCache": no_cache,
         "Mirror": mirror,
     });
-    let registered = match server.send("POST", "/lamina/images", Some(body)) {
+    let registered = match server.send("POST", "/lamina/images", Some(&body)) {
         Ok(_) => "registered with the server".to_string(),
         Err(Failure::Unreachable(_)) => "no server answering; it loads the image at start".into(),
-        Err(Failure::Refused(e)) => format!("the server did not load it: {e:#}"),
+        Err(Failure::Refused(e)) => format!("the server did not load it: {e}"),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(m)?);
@@ -307,71 +309,5 @@ fn print_show(m: &Value) {
                 s(&served["version"])
             );
         }
-    }
-}
-
-/// Why a request to the server failed.
-pub(super) enum Failure {
-    /// No server answered.
-    Unreachable(anyhow::Error),
-    /// The server answered with an error.
-    Refused(anyhow::Error),
-}
-
-/// A client of Lamina's own routes.
-pub(super) struct Server {
-    base: String,
-}
-
-impl Server {
-    pub(super) fn new(base: &str) -> Self {
-        Self {
-            base: base.trim_end_matches('/').to_string(),
-        }
-    }
-
-    /// One request; 2xx → the JSON answer (Null when empty).
-    pub(super) fn send(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Value, Failure> {
-        let url = format!("{}{path}", self.base);
-        let agent = ureq::Agent::new_with_config(
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build(),
-        );
-        let sent = match (method, body) {
-            ("POST", Some(b)) => agent.post(&url).send_json(&b),
-            ("DELETE", _) => agent.delete(&url).call(),
-            _ => agent.get(&url).call(),
-        };
-        let mut response = sent.map_err(|e| {
-            Failure::Unreachable(anyhow::anyhow!(
-                "cannot reach the Lamina server at {} ({e}); is `lamina server` running? (--endpoint-url)",
-                self.base
-            ))
-        })?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| Failure::Refused(anyhow::anyhow!("reading the server's answer: {e}")))?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if !(200..300).contains(&status) {
-            let kind = response
-                .headers()
-                .get("x-amzn-errortype")
-                .and_then(|v| v.to_str().ok())
-                .map(|k| format!("{k}: "))
-                .unwrap_or_default();
-            let message = value["Message"]
-                .as_str()
-                .map_or_else(|| format!("HTTP {status}"), str::to_string);
-            return Err(Failure::Refused(anyhow::anyhow!("{kind}{message}")));
-        }
-        Ok(value)
     }
 }

@@ -1,5 +1,5 @@
 //! The client side of Lamina's own routes (`/lamina/...`) for the commands that ask a running
-//! server (`lamina migrate`, `lamina logs`): one place that sends a request, tells an absent
+//! server (`lamina migrate`, `logs`, `env`, `scan`): one place that sends a request, tells an absent
 //! server from a refusing one, and turns a refusal into the server's own words.
 
 use std::io::Read;

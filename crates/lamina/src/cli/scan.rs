@@ -18,7 +18,7 @@ use lamina_images::scan::{Package, ScanReport, scan_packages};
 use lamina_model::environment::{ImageId, ImageManifest};
 use serde_json::Value;
 
-use super::env::{Failure, Server};
+use super::http::{Failure, Server};
 use super::migrate::Output;
 
 /// Flags of `lamina scan`.
@@ -58,9 +58,7 @@ pub struct ScanArgs {
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let server = Server::new(&args.endpoint_url);
     let json = args.output == Output::Json;
-    let refused = |f: Failure| match f {
-        Failure::Unreachable(e) | Failure::Refused(e) => e,
-    };
+    let refused = anyhow::Error::from;
     if let Some(plan) = &args.plan {
         let impact = server
             .send("GET", &format!("/lamina/plans/{plan}/impact"), None)
@@ -97,7 +95,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 fn manifest_of(server: &Server, args: &ScanArgs, image: &str) -> anyhow::Result<ImageManifest> {
     match server.send("GET", &format!("/lamina/images/{image}"), None) {
         Ok(v) => serde_json::from_value(v).context("the server's image manifest"),
-        Err(Failure::Refused(e)) => Err(e),
+        Err(f @ Failure::Refused(_)) => Err(f.into()),
         Err(Failure::Unreachable(_)) => {
             let data = args
                 .data_dir
