@@ -6,6 +6,7 @@ pub mod arn;
 pub mod clock;
 pub mod environment;
 pub mod error;
+pub mod event_invoke;
 pub mod function;
 pub mod runtime;
 pub mod validate;

@@ -1,5 +1,6 @@
 //! Lamina's durable state behind a small trait: functions with their versions and aliases,
-//! layer versions, migration plans, saved test events, and content-addressed blobs (code and layer zips). `SqliteStore` is the
+//! layer versions, migration plans, saved test events, event-invoke configs and the
+//! asynchronous event queue, and content-addressed blobs (code and layer zips). `SqliteStore` is the
 //! embedded default; `MemoryStore` serves unit tests. Every write returns only once it is
 //! durable, so the API may acknowledge it.
 //!
@@ -8,16 +9,19 @@
 
 mod blob;
 mod error;
+mod events;
 mod memory;
 mod sqlite;
 mod test_event;
 
 pub use error::StoreError;
+pub use events::{EventFilter, EventWrite, EventWritten};
 pub use memory::MemoryStore;
 pub use sqlite::{BLOB_DIR, DB_FILE, SqliteStore};
 pub use test_event::TestEvent;
 
 use lamina_model::environment::MigrationPlan;
+use lamina_model::event_invoke::{EventInvokeConfig, QueuedEvent};
 use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
 
 /// Result of a store operation.
@@ -92,6 +96,30 @@ pub trait Store: Send + Sync + 'static {
     fn list_test_events(&self, name: &str) -> StoreResult<Vec<TestEvent>>;
     /// Deletes a test event; false if missing.
     fn delete_test_event(&self, name: &str, event: &str) -> StoreResult<bool>;
+
+    /// Inserts or replaces the event-invoke config of function `name` for
+    /// `config.qualifier`; `NotFound` if the function is missing. Deleting the function, or
+    /// the version or alias the qualifier names, deletes it.
+    fn put_event_invoke_config(&self, name: &str, config: &EventInvokeConfig) -> StoreResult<()>;
+    /// The event-invoke config of one qualifier of a function.
+    fn get_event_invoke_config(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> StoreResult<Option<EventInvokeConfig>>;
+    /// The event-invoke configs of a function ordered by qualifier.
+    fn list_event_invoke_configs(&self, name: &str) -> StoreResult<Vec<EventInvokeConfig>>;
+    /// Deletes one event-invoke config; false if missing.
+    fn delete_event_invoke_config(&self, name: &str, qualifier: &str) -> StoreResult<bool>;
+
+    /// Applies queue writes in order, all in one durable transaction (the queue's group
+    /// commit), and tells what each did. An enqueue for a missing function stores nothing.
+    /// Deleting a function or one of its versions deletes its events.
+    fn write_events(&self, writes: &[EventWrite]) -> StoreResult<Vec<EventWritten>>;
+    /// Events matching `filter`, ordered by id, with their payloads.
+    fn list_events(&self, filter: &EventFilter) -> StoreResult<Vec<QueuedEvent>>;
+    /// One event by id.
+    fn get_event(&self, id: u64) -> StoreResult<Option<QueuedEvent>>;
 }
 
 /// Opens the embedded default store in `data_dir` (see [`SqliteStore::open`]) behind the

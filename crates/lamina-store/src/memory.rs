@@ -4,9 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use lamina_model::environment::MigrationPlan;
+use lamina_model::event_invoke::{EventInvokeConfig, QueuedEvent};
 use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
 
-use crate::{Store, StoreError, StoreResult, TestEvent, blob_key};
+use crate::{
+    EventFilter, EventWrite, EventWritten, Store, StoreError, StoreResult, TestEvent, blob_key,
+};
 
 #[derive(Default)]
 struct Inner {
@@ -18,6 +21,9 @@ struct Inner {
     blobs: BTreeMap<String, Vec<u8>>,
     test_events: BTreeMap<(String, String), TestEvent>,
     plans: BTreeMap<String, MigrationPlan>,
+    event_configs: BTreeMap<(String, String), EventInvokeConfig>,
+    events: BTreeMap<u64, QueuedEvent>,
+    last_event_id: u64,
 }
 
 /// A `Store` held in memory.
@@ -78,6 +84,8 @@ impl Store for MemoryStore {
         let existed = inner.functions.remove(name).is_some();
         inner.versions.retain(|(n, _), _| n != name);
         inner.aliases.retain(|(n, _), _| n != name);
+        inner.event_configs.retain(|(n, _), _| n != name);
+        inner.events.retain(|_, e| e.function != name);
         inner.test_events.retain(|(n, _), _| n != name);
         Ok(existed)
     }
@@ -135,11 +143,17 @@ impl Store for MemoryStore {
         let Ok(number) = version.parse::<u64>() else {
             return Ok(false);
         };
-        Ok(self
-            .lock()
-            .versions
-            .remove(&(name.to_string(), number))
-            .is_some())
+        let mut inner = self.lock();
+        let deleted = inner.versions.remove(&(name.to_string(), number)).is_some();
+        if deleted {
+            inner
+                .event_configs
+                .remove(&(name.to_string(), version.to_string()));
+            inner
+                .events
+                .retain(|_, e| !(e.function == name && e.version == version));
+        }
+        Ok(deleted)
     }
 
     fn put_alias(&self, name: &str, alias: &Alias) -> StoreResult<()> {
@@ -173,11 +187,13 @@ impl Store for MemoryStore {
     }
 
     fn delete_alias(&self, name: &str, alias: &str) -> StoreResult<bool> {
-        Ok(self
-            .lock()
-            .aliases
-            .remove(&(name.to_string(), alias.to_string()))
-            .is_some())
+        let mut inner = self.lock();
+        let key = (name.to_string(), alias.to_string());
+        let deleted = inner.aliases.remove(&key).is_some();
+        if deleted {
+            inner.event_configs.remove(&key);
+        }
+        Ok(deleted)
     }
 
     fn publish_layer_version(&self, layer: &LayerVersion) -> StoreResult<LayerVersion> {
@@ -299,5 +315,97 @@ impl Store for MemoryStore {
             .test_events
             .remove(&(name.to_string(), event.to_string()))
             .is_some())
+    }
+
+    fn put_event_invoke_config(&self, name: &str, config: &EventInvokeConfig) -> StoreResult<()> {
+        let mut inner = self.lock();
+        if !inner.functions.contains_key(name) {
+            return Err(StoreError::NotFound(name.to_string()));
+        }
+        inner
+            .event_configs
+            .insert((name.to_string(), config.qualifier.clone()), config.clone());
+        Ok(())
+    }
+
+    fn get_event_invoke_config(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> StoreResult<Option<EventInvokeConfig>> {
+        Ok(self
+            .lock()
+            .event_configs
+            .get(&(name.to_string(), qualifier.to_string()))
+            .cloned())
+    }
+
+    fn list_event_invoke_configs(&self, name: &str) -> StoreResult<Vec<EventInvokeConfig>> {
+        Ok(self
+            .lock()
+            .event_configs
+            .iter()
+            .filter(|((n, _), _)| n == name)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    fn delete_event_invoke_config(&self, name: &str, qualifier: &str) -> StoreResult<bool> {
+        Ok(self
+            .lock()
+            .event_configs
+            .remove(&(name.to_string(), qualifier.to_string()))
+            .is_some())
+    }
+
+    fn write_events(&self, writes: &[EventWrite]) -> StoreResult<Vec<EventWritten>> {
+        let mut inner = self.lock();
+        let mut out = Vec::with_capacity(writes.len());
+        for write in writes {
+            let done = match write {
+                EventWrite::Enqueue(event) => {
+                    if inner.functions.contains_key(&event.function) {
+                        inner.last_event_id += 1;
+                        let id = inner.last_event_id;
+                        let mut stored = event.clone();
+                        stored.id = id;
+                        inner.events.insert(id, stored);
+                        EventWritten::Stored(id)
+                    } else {
+                        EventWritten::Missing
+                    }
+                }
+                EventWrite::Update(event) => match inner.events.get_mut(&event.id) {
+                    Some(slot) => {
+                        let payload = std::mem::take(&mut slot.payload);
+                        *slot = event.clone();
+                        slot.payload = payload;
+                        EventWritten::Done
+                    }
+                    None => EventWritten::Missing,
+                },
+                EventWrite::Remove(id) => match inner.events.remove(id) {
+                    Some(_) => EventWritten::Done,
+                    None => EventWritten::Missing,
+                },
+            };
+            out.push(done);
+        }
+        Ok(out)
+    }
+
+    fn list_events(&self, filter: &EventFilter) -> StoreResult<Vec<QueuedEvent>> {
+        Ok(self
+            .lock()
+            .events
+            .values()
+            .filter(|e| filter.matches(e))
+            .take(filter.limit)
+            .cloned()
+            .collect())
+    }
+
+    fn get_event(&self, id: u64) -> StoreResult<Option<QueuedEvent>> {
+        Ok(self.lock().events.get(&id).cloned())
     }
 }

@@ -8,7 +8,10 @@
 mod common;
 
 use common::{alias, function, layer, version};
-use lamina_store::{Store, StoreError, TestEvent, blob_key};
+use lamina_model::event_invoke::{
+    Condition, EventFailure, EventInvokeConfig, EventStatus, QueuedEvent,
+};
+use lamina_store::{EventFilter, EventWrite, EventWritten, Store, StoreError, TestEvent, blob_key};
 
 fn names<T>(items: &[T], name: impl Fn(&T) -> &str) -> Vec<String> {
     items.iter().map(|i| name(i).to_string()).collect()
@@ -442,6 +445,218 @@ pub fn plans_put_replace_list_delete<S: Store>(s: &S) {
     assert_eq!(s.list_plans().unwrap(), vec![other]);
 }
 
+fn invoke_config(qualifier: &str, retries: Option<u32>) -> EventInvokeConfig {
+    EventInvokeConfig {
+        qualifier: qualifier.to_string(),
+        maximum_retry_attempts: retries,
+        maximum_event_age_in_seconds: Some(600),
+        on_success: None,
+        on_failure: Some("arn:aws:sqs:us-east-1:000000000000:dlq".into()),
+        last_modified_ms: 1_764_000_000_123,
+    }
+}
+
+pub fn event_invoke_configs_put_replace_list_delete<S: Store>(s: &S) {
+    let err = s
+        .put_event_invoke_config("ghost", &invoke_config("$LATEST", None))
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NotFound(n) if n == "ghost"),
+        "{err}"
+    );
+    s.create_function(&function("alpha")).unwrap();
+    let latest = invoke_config("$LATEST", Some(1));
+    let live = invoke_config("live", None);
+    s.put_event_invoke_config("alpha", &live).unwrap();
+    s.put_event_invoke_config("alpha", &latest).unwrap();
+    assert_eq!(
+        s.get_event_invoke_config("alpha", "$LATEST").unwrap(),
+        Some(latest.clone())
+    );
+    assert_eq!(
+        s.list_event_invoke_configs("alpha").unwrap(),
+        vec![latest, live.clone()]
+    );
+    let replaced = invoke_config("$LATEST", Some(0));
+    s.put_event_invoke_config("alpha", &replaced).unwrap();
+    assert_eq!(
+        s.get_event_invoke_config("alpha", "$LATEST").unwrap(),
+        Some(replaced)
+    );
+    assert!(s.delete_event_invoke_config("alpha", "$LATEST").unwrap());
+    assert!(!s.delete_event_invoke_config("alpha", "$LATEST").unwrap());
+    assert_eq!(s.get_event_invoke_config("alpha", "$LATEST").unwrap(), None);
+    assert_eq!(s.list_event_invoke_configs("alpha").unwrap(), vec![live]);
+    assert!(s.list_event_invoke_configs("ghost").unwrap().is_empty());
+}
+
+fn queued(function: &str, version: &str, payload: &[u8]) -> QueuedEvent {
+    QueuedEvent {
+        id: 0,
+        function: function.to_string(),
+        version: version.to_string(),
+        qualifier: None,
+        request_id: format!("req-{function}-{}", payload.len()),
+        payload: payload.to_vec(),
+        accepted_ms: 1_764_000_000_000,
+        due_ms: 1_764_000_000_000,
+        attempts: 0,
+        throttles: 0,
+        status: EventStatus::Queued,
+        failure: None,
+        last_error: None,
+    }
+}
+
+fn stored_ids(written: &[EventWritten]) -> Vec<u64> {
+    written
+        .iter()
+        .filter_map(|w| match w {
+            EventWritten::Stored(id) => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn event_queue_batches_updates_and_removes<S: Store>(s: &S) {
+    s.create_function(&function("alpha")).unwrap();
+    s.create_function(&function("beta")).unwrap();
+    let written = s
+        .write_events(&[
+            EventWrite::Enqueue(queued("alpha", "$LATEST", b"{\"n\":1}")),
+            EventWrite::Enqueue(queued("ghost", "$LATEST", b"{}")),
+            EventWrite::Enqueue(queued("beta", "$LATEST", b"")),
+            EventWrite::Enqueue(queued("alpha", "$LATEST", &[0, 255, 7])),
+        ])
+        .unwrap();
+    assert_eq!(written[1], EventWritten::Missing);
+    let ids = stored_ids(&written);
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+    let first = s.get_event(ids[0]).unwrap().unwrap();
+    let mut expected = queued("alpha", "$LATEST", b"{\"n\":1}");
+    expected.id = ids[0];
+    assert_eq!(first, expected);
+    assert_eq!(
+        s.get_event(ids[2]).unwrap().unwrap().payload,
+        vec![0, 255, 7]
+    );
+
+    // An update changes the state and keeps the payload; a removal takes the event away.
+    let mut failed = first.clone();
+    failed.payload = Vec::new();
+    failed.attempts = 3;
+    failed.status = EventStatus::Failed;
+    failed.failure = Some(EventFailure {
+        condition: Condition::RetriesExhausted,
+        record: "{}".into(),
+        reason: "Unhandled".into(),
+        failed_ms: 5,
+    });
+    let written = s
+        .write_events(&[
+            EventWrite::Update(failed.clone()),
+            EventWrite::Remove(ids[1]),
+            EventWrite::Remove(ids[1]),
+            EventWrite::Update(queued("alpha", "$LATEST", b"")),
+        ])
+        .unwrap();
+    assert_eq!(
+        written,
+        vec![
+            EventWritten::Done,
+            EventWritten::Done,
+            EventWritten::Missing,
+            EventWritten::Missing
+        ]
+    );
+    let got = s.get_event(ids[0]).unwrap().unwrap();
+    assert_eq!(got.status, EventStatus::Failed);
+    assert_eq!(got.failure, failed.failure);
+    assert_eq!(got.payload, b"{\"n\":1}");
+    assert_eq!(s.get_event(ids[1]).unwrap(), None);
+
+    let list = |filter: EventFilter| -> Vec<u64> {
+        s.list_events(&filter)
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect()
+    };
+    let all = EventFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(list(all.clone()), vec![ids[0], ids[2]]);
+    assert_eq!(
+        list(EventFilter {
+            status: Some(EventStatus::Queued),
+            ..all.clone()
+        }),
+        vec![ids[2]]
+    );
+    assert_eq!(
+        list(EventFilter {
+            function: Some("beta".into()),
+            ..all.clone()
+        }),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        list(EventFilter {
+            after_id: ids[0],
+            limit: 1,
+            ..all.clone()
+        }),
+        vec![ids[2]]
+    );
+    assert!(s.write_events(&[]).unwrap().is_empty());
+}
+
+pub fn deleting_a_function_or_version_deletes_its_configs_and_events<S: Store>(s: &S) {
+    let f = function("alpha");
+    s.create_function(&f).unwrap();
+    let mut bumped = f.clone();
+    bumped.next_version = 2;
+    s.publish_version(&bumped, &version("1", "one")).unwrap();
+    s.put_alias("alpha", &alias("live", "1")).unwrap();
+    for q in ["$LATEST", "1", "live"] {
+        s.put_event_invoke_config("alpha", &invoke_config(q, None))
+            .unwrap();
+    }
+    let written = s
+        .write_events(&[
+            EventWrite::Enqueue(queued("alpha", "$LATEST", b"a")),
+            EventWrite::Enqueue(queued("alpha", "1", b"b")),
+        ])
+        .unwrap();
+    let ids = stored_ids(&written);
+    assert!(s.delete_version("alpha", "1").unwrap());
+    assert_eq!(s.get_event_invoke_config("alpha", "1").unwrap(), None);
+    assert_eq!(s.get_event(ids[1]).unwrap(), None);
+    assert!(s.get_event(ids[0]).unwrap().is_some());
+    assert!(s.delete_alias("alpha", "live").unwrap());
+    assert_eq!(s.get_event_invoke_config("alpha", "live").unwrap(), None);
+    assert!(
+        s.get_event_invoke_config("alpha", "$LATEST")
+            .unwrap()
+            .is_some()
+    );
+
+    assert!(s.delete_function("alpha").unwrap());
+    assert_eq!(s.get_event(ids[0]).unwrap(), None);
+    s.create_function(&f).unwrap();
+    assert!(s.list_event_invoke_configs("alpha").unwrap().is_empty());
+    let left = s
+        .list_events(&EventFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 trait WithVersion {
     fn with_version(self, version: u64) -> Self;
 }
@@ -474,6 +689,9 @@ macro_rules! conformance {
                 blobs_are_content_addressed_and_idempotent,
                 test_events_put_replace_list_delete,
                 delete_function_removes_its_test_events,
+                event_invoke_configs_put_replace_list_delete,
+                event_queue_batches_updates_and_removes,
+                deleting_a_function_or_version_deletes_its_configs_and_events,
             );
         }
     };

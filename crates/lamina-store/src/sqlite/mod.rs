@@ -6,6 +6,7 @@
 //! This module owns opening, the connection settings and the transaction discipline; the
 //! schema is in `schema`, the queries in `functions`, `layers` and `plans`.
 
+mod async_invoke;
 mod functions;
 mod layers;
 mod plans;
@@ -19,13 +20,14 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use lamina_model::environment::MigrationPlan;
+use lamina_model::event_invoke::{EventInvokeConfig, QueuedEvent};
 use lamina_model::{Alias, Function, FunctionVersion, LayerVersion};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::blob::BlobDir;
-use crate::{Store, StoreError, StoreResult, TestEvent};
+use crate::{EventFilter, EventWrite, EventWritten, Store, StoreError, StoreResult, TestEvent};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "lamina.db";
@@ -208,7 +210,13 @@ impl Store for SqliteStore {
     }
 
     fn delete_version(&self, name: &str, version: &str) -> StoreResult<bool> {
-        self.write(|tx| functions::delete_version(tx, name, version))
+        self.write(|tx| {
+            let deleted = functions::delete_version(tx, name, version)?;
+            if deleted {
+                async_invoke::forget_version(tx, name, version)?;
+            }
+            Ok(deleted)
+        })
     }
 
     fn put_alias(&self, name: &str, alias: &Alias) -> StoreResult<()> {
@@ -224,7 +232,13 @@ impl Store for SqliteStore {
     }
 
     fn delete_alias(&self, name: &str, alias: &str) -> StoreResult<bool> {
-        self.write(|tx| functions::delete_alias(tx, name, alias))
+        self.write(|tx| {
+            let deleted = functions::delete_alias(tx, name, alias)?;
+            if deleted {
+                async_invoke::delete_config(tx, name, alias)?;
+            }
+            Ok(deleted)
+        })
     }
 
     fn publish_layer_version(&self, layer: &LayerVersion) -> StoreResult<LayerVersion> {
@@ -285,5 +299,40 @@ impl Store for SqliteStore {
 
     fn delete_test_event(&self, name: &str, event: &str) -> StoreResult<bool> {
         self.write(|tx| test_events::delete(tx, name, event))
+    }
+
+    fn put_event_invoke_config(&self, name: &str, config: &EventInvokeConfig) -> StoreResult<()> {
+        self.write(|tx| async_invoke::put_config(tx, name, config))
+    }
+
+    fn get_event_invoke_config(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> StoreResult<Option<EventInvokeConfig>> {
+        self.read(|c| async_invoke::get_config(c, name, qualifier))
+    }
+
+    fn list_event_invoke_configs(&self, name: &str) -> StoreResult<Vec<EventInvokeConfig>> {
+        self.read(|c| async_invoke::list_configs(c, name))
+    }
+
+    fn delete_event_invoke_config(&self, name: &str, qualifier: &str) -> StoreResult<bool> {
+        self.write(|tx| async_invoke::delete_config(tx, name, qualifier))
+    }
+
+    fn write_events(&self, writes: &[EventWrite]) -> StoreResult<Vec<EventWritten>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|tx| async_invoke::write(tx, writes))
+    }
+
+    fn list_events(&self, filter: &EventFilter) -> StoreResult<Vec<QueuedEvent>> {
+        self.read(|c| async_invoke::list(c, filter))
+    }
+
+    fn get_event(&self, id: u64) -> StoreResult<Option<QueuedEvent>> {
+        self.read(|c| async_invoke::get(c, id))
     }
 }

@@ -58,6 +58,26 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          name TEXT PRIMARY KEY NOT NULL,
          doc  TEXT NOT NULL
      ) STRICT;",
+    // 5: asynchronous invocation. Event-invoke configs per (function, qualifier), and the
+    // durable queue: one row per accepted event until it is done, or kept as `failed`.
+    // AUTOINCREMENT so an id is never reused (a replayed or shown event keeps its identity).
+    // Both go with their function through the cascade.
+    "CREATE TABLE event_invoke_configs (
+         name      TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+         qualifier TEXT NOT NULL,
+         doc       TEXT NOT NULL,
+         PRIMARY KEY (name, qualifier)
+     ) STRICT;
+     CREATE TABLE async_events (
+         id      INTEGER PRIMARY KEY AUTOINCREMENT,
+         name    TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+         version TEXT NOT NULL,
+         status  TEXT NOT NULL,
+         doc     TEXT NOT NULL,
+         payload BLOB NOT NULL
+     ) STRICT;
+     CREATE INDEX async_events_by_function ON async_events (name, status, id);
+     CREATE INDEX async_events_by_version ON async_events (name, version);",
 ];
 
 /// The schema version this code writes.
@@ -122,11 +142,14 @@ mod tests {
             tables(&conn),
             [
                 "aliases",
+                "async_events",
+                "event_invoke_configs",
                 "function_versions",
                 "functions",
                 "layer_versions",
                 "layers",
                 "migration_plans",
+                "sqlite_sequence",
                 "test_events"
             ]
         );
