@@ -348,3 +348,38 @@ pub struct RuntimeManagementInput {
 impl Operation for RuntimeManagementInput {
     const NAME: &'static str = "PutRuntimeManagementConfig";
 }
+
+/// `DestinationConfig.OnSuccess` / `OnFailure`: `{"Destination": arn}`, the ARN optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DestinationInput {
+    /// The destination ARN; absent or empty means none.
+    pub destination: Option<String>,
+}
+
+/// `DestinationConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DestinationConfigInput {
+    /// Where successful invocations' records go.
+    pub on_success: Option<DestinationInput>,
+    /// Where failed invocations' records go.
+    pub on_failure: Option<DestinationInput>,
+}
+
+/// Put/UpdateFunctionEventInvokeConfig. The numbers are read wide so that an out-of-range
+/// value gets AWS's validation message rather than a parse error.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventInvokeConfigInput {
+    /// 0–2.
+    pub maximum_retry_attempts: Option<i64>,
+    /// 60–21600.
+    pub maximum_event_age_in_seconds: Option<i64>,
+    /// Destinations.
+    pub destination_config: Option<DestinationConfigInput>,
+}
+
+impl Operation for EventInvokeConfigInput {
+    const NAME: &'static str = "PutFunctionEventInvokeConfig";
+}

@@ -53,39 +53,6 @@ impl EventInvokeConfig {
             .and_then(|c| c.maximum_event_age_in_seconds)
             .unwrap_or(DEFAULT_MAXIMUM_EVENT_AGE_SECONDS)
     }
-
-    /// Checks the numbers against Lambda's bounds, with AWS's validation texts.
-    pub fn validate_bounds(&self) -> LambdaResult<()> {
-        if let Some(r) = self.maximum_retry_attempts
-            && r > MAX_RETRY_ATTEMPTS
-        {
-            return Err(LambdaError::constraint(
-                &r.to_string(),
-                "maximumRetryAttempts",
-                &format!("Member must have value less than or equal to {MAX_RETRY_ATTEMPTS}"),
-            ));
-        }
-        if let Some(age) = self.maximum_event_age_in_seconds {
-            let (lo, hi) = EVENT_AGE_RANGE;
-            let bound = if age < lo {
-                Some(format!(
-                    "Member must have value greater than or equal to {lo}"
-                ))
-            } else if age > hi {
-                Some(format!("Member must have value less than or equal to {hi}"))
-            } else {
-                None
-            };
-            if let Some(bound) = bound {
-                return Err(LambdaError::constraint(
-                    &age.to_string(),
-                    "maximumEventAgeInSeconds",
-                    &bound,
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Where a destination ARN points, as far as its shape tells.
@@ -324,32 +291,6 @@ mod tests {
     fn defaults_apply_without_a_config() {
         assert_eq!(EventInvokeConfig::retries(None), 2);
         assert_eq!(EventInvokeConfig::max_age_seconds(None), 21_600);
-    }
-
-    #[test]
-    fn bounds_use_aws_words() {
-        let mut c = EventInvokeConfig {
-            qualifier: "$LATEST".into(),
-            maximum_retry_attempts: Some(3),
-            maximum_event_age_in_seconds: None,
-            on_success: None,
-            on_failure: None,
-            last_modified_ms: 0,
-        };
-        assert_eq!(
-            c.validate_bounds().unwrap_err().message,
-            "1 validation error detected: Value '3' at 'maximumRetryAttempts' failed to satisfy constraint: Member must have value less than or equal to 2"
-        );
-        c.maximum_retry_attempts = Some(0);
-        c.maximum_event_age_in_seconds = Some(59);
-        assert_eq!(
-            c.validate_bounds().unwrap_err().message,
-            "1 validation error detected: Value '59' at 'maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value greater than or equal to 60"
-        );
-        c.maximum_event_age_in_seconds = Some(21_601);
-        assert!(c.validate_bounds().is_err());
-        c.maximum_event_age_in_seconds = Some(60);
-        assert!(c.validate_bounds().is_ok());
     }
 
     #[test]

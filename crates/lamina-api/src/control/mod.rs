@@ -7,6 +7,7 @@
 mod aliases;
 mod cache;
 mod environments;
+mod event_invoke;
 mod flags;
 mod functions;
 mod images;
@@ -23,6 +24,7 @@ use lamina_model::{Account, Clock, Function, FunctionVersion, LATEST, LambdaErro
 use lamina_store::{Store, StoreError};
 
 pub use environments::{CompatibilityScanner, Environments, NOT_SCANNED};
+pub use event_invoke::{ConfigWrite, EventInvokeConfigPage};
 pub use images::{
     BuildImageRequest, ImageDetail, ImageService, ImageSummary, PlanImpact, StoreScanner,
 };

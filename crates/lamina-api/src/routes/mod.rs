@@ -2,6 +2,7 @@
 //! call on the control layer and the result into Lambda's wire shape. No rule lives here.
 
 mod aliases;
+mod event_invoke;
 mod functions;
 mod images;
 mod invoke;
@@ -33,6 +34,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(migration::routes())
         .merge(images::routes())
         .merge(test_events::routes())
+        .merge(event_invoke::routes())
         .fallback(unknown_route)
         // A known path with a method no operation uses is no operation either: the same JSON
         // 404 rather than axum's bare 405 with an empty body.
