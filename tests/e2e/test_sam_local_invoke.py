@@ -181,10 +181,10 @@ def test_validate_valid_and_broken_templates():
     ok = lamina("validate", "-t", str(SAM_FIXTURES / "hello-python/template.yaml"))
     assert ok.returncode == 0, ok.stderr
     assert "is a valid SAM Template" in ok.stdout
-    bad = lamina("validate", "-t", str(SAM_FIXTURES / "broken/unknown-runtime.yaml"))
+    bad = lamina("validate", "-t", str(SAM_FIXTURES / "broken/unknown-property.yaml"))
     assert bad.returncode == 1
     assert "invalid SAM Template" in bad.stdout
-    assert "unknown-runtime.yaml:" in bad.stderr
+    assert "unknown-property.yaml:" in bad.stderr
     missing = lamina("validate", "-t", "/nonexistent/template.yaml")
     assert missing.returncode != 0 and "template file not found" in missing.stderr
 

@@ -313,10 +313,48 @@ const BROKEN: &[(&str, &[Expected])] = &[
     ),
 ];
 
+/// Broken fixtures the SAM translator accepts (CloudFormation or Lambda would reject them at
+/// deploy time): valid for `validate`, and each problem is a `--lint` warning.
+const DEPLOY_ONLY: &[&str] = &[
+    "bad-environment.yaml",
+    "bad-format-version.yaml",
+    "bad-parameters.yaml",
+    "bad-transform.yaml",
+    "memory-out-of-bounds.yaml",
+    "missing-type.yaml",
+    "no-transform.yaml",
+    "runtime-from-parameter.yaml",
+    "timeout-out-of-bounds.yaml",
+    "too-many-layers.yaml",
+    "undefined-condition.yaml",
+    "undefined-ref.json",
+    "undefined-ref.yaml",
+    "unknown-runtime.yaml",
+    "unknown-tag.yaml",
+];
+
 #[test]
 fn broken_templates_give_exactly_the_expected_errors() {
     let mut seen = Vec::new();
     for (name, expected) in BROKEN {
+        if DEPLOY_ONLY.contains(name) {
+            assert!(
+                !has_errors(&check(&format!("broken/{name}"), false)),
+                "{name} is rejected"
+            );
+            let warnings = check(&format!("broken/{name}"), true);
+            for (line, id, text) in *expected {
+                assert!(
+                    warnings.iter().any(|d| d.severity == Severity::Warning
+                        && d.line == *line
+                        && d.logical_id.as_deref() == *id
+                        && d.message.contains(text)),
+                    "{name}: no warning at line {line} [{id:?}] containing {text:?} in {warnings:#?}"
+                );
+            }
+            seen.push(*name);
+            continue;
+        }
         let diagnostics = check(&format!("broken/{name}"), false);
         let errors: Vec<_> = diagnostics
             .iter()
@@ -346,25 +384,25 @@ fn broken_templates_give_exactly_the_expected_errors() {
 
 #[test]
 fn render_lists_problems_as_path_line_col_id_message() {
-    let diagnostics = check("broken/unknown-runtime.yaml", false);
+    let diagnostics = check("broken/unknown-property.yaml", false);
     let out = render(&diagnostics, "template.yaml");
     assert_eq!(
         out,
-        "template.yaml:9:16: [HelloFunction] Runtime 'python9.9' is not a Lambda runtime\n\
+        "template.yaml:9:7: [TypoFunction] property Memory not defined for resource of type AWS::Serverless::Function\n\
          Template provided at 'template.yaml' was invalid SAM Template. 1 error found.\n"
     );
 }
 
 #[test]
 fn streams_are_split_as_sam_validate_splits_them() {
-    let (stdout, stderr) = render_streams(&check("broken/unknown-runtime.yaml", false), "t.yaml");
+    let (stdout, stderr) = render_streams(&check("broken/unknown-property.yaml", false), "t.yaml");
     assert_eq!(
         stdout,
         "Template provided at 't.yaml' was invalid SAM Template. 1 error found.\n"
     );
     assert_eq!(
         stderr,
-        "t.yaml:9:16: [HelloFunction] Runtime 'python9.9' is not a Lambda runtime\n"
+        "t.yaml:9:7: [TypoFunction] property Memory not defined for resource of type AWS::Serverless::Function\n"
     );
     let (stdout, stderr) = render_streams(&[], "ok.yaml");
     assert_eq!(
@@ -434,6 +472,9 @@ fn a_deprecated_runtime_is_valid_and_an_override_is_checked() {
     options
         .parameter_overrides
         .insert("Rt".into(), "python9.9".into());
+    // The translator accepts it; CloudFormation and Lambda would not, which `--lint` says.
+    assert!(!has_errors(&validate_source(text, &options)));
+    options.lint = true;
     let d = validate_source(text, &options);
     assert!(
         d.iter().any(|d| d

@@ -22,7 +22,7 @@ const EVENT_TYPES: &[(&str, &[&str])] = &[
     ("IoTRule", &["Sql"]),
     ("AlexaSkill", &[]),
     ("Cognito", &["UserPool", "Trigger"]),
-    ("MSK", &["Stream", "Topics"]),
+    ("MSK", &["Stream", "StartingPosition"]),
     ("MQ", &["Broker", "Queues", "SourceAccessConfigurations"]),
     (
         "SelfManagedKafka",
@@ -142,25 +142,32 @@ pub(super) fn check(function: &str, events: &Node, ctx: &Context<'_>, out: &mut 
             }
         }
         if matches!(type_name, "Api" | "HttpApi") {
-            api_route(props, ctx, |node, message| fail(out, node, message));
+            // API Gateway rejects these at deploy time; the translator lets them through.
+            api_route(props, ctx, |node, message| {
+                out.deploy(
+                    id,
+                    node,
+                    format!("Event with id [{}] is invalid. {message}", key.name),
+                );
+            });
         }
     }
 }
 
 /// `Path` starts with `/` and `Method` is an HTTP method, where they are known.
-fn api_route(props: Option<&Node>, ctx: &Context<'_>, mut fail: impl FnMut(&Node, String)) {
+fn api_route(props: Option<&Node>, ctx: &Context<'_>, mut warn: impl FnMut(&Node, String)) {
     let Some(props) = props else { return };
     if let Some(node) = props.get("Path")
         && let Some(path) = ctx.resolve(node).ok().as_ref().and_then(stringify)
         && !path.starts_with('/')
     {
-        fail(node, format!("Path '{path}' must start with '/'"));
+        warn(node, format!("Path '{path}' must start with '/'"));
     }
     if let Some(node) = props.get("Method")
         && let Some(method) = ctx.resolve(node).ok().as_ref().and_then(stringify)
         && !API_METHODS.contains(&method.to_ascii_uppercase().as_str())
     {
-        fail(
+        warn(
             node,
             format!(
                 "Method '{method}' is not an HTTP method (get, post, put, delete, patch, head, options, any)"

@@ -135,7 +135,7 @@ fn serverless_function(t: &Template, r: &Resource, ctx: &Context<'_>, out: &mut 
                 out.error_at(id, r.line, r.col, format!("'{missing}' is missing: Runtime and Handler needs to be present when PackageType is of type `Zip`"));
             }
             if has("ImageUri") || has("ImageConfig") {
-                out.error_at(
+                out.deploy_at(
                     id,
                     r.line,
                     r.col,
@@ -184,12 +184,12 @@ fn common(r: &Resource, props: &Node, ctx: &Context<'_>, out: &mut Diagnostics) 
     {
         match stringify(&value) {
             Some(name) if runtime::lookup(&name).is_some() => {}
-            Some(name) => out.error(
+            Some(name) => out.deploy(
                 id,
                 node,
                 format!("Runtime '{name}' is not a Lambda runtime"),
             ),
-            None => out.error(
+            None => out.deploy(
                 id,
                 node,
                 format!("Runtime must be a string, found {}", show(&value)),
@@ -200,7 +200,7 @@ fn common(r: &Resource, props: &Node, ctx: &Context<'_>, out: &mut Diagnostics) 
         && let Some(value) = known_value(ctx, node)
         && stringify(&value).is_none_or(|h| h.is_empty())
     {
-        out.error(id, node, "Handler must be a non-empty string");
+        out.deploy(id, node, "Handler must be a non-empty string");
     }
     bounded(r, props, ctx, "MemorySize", 128, 10240, "MB", out);
     bounded(r, props, ctx, "Timeout", 1, 900, "seconds", out);
@@ -217,7 +217,7 @@ fn common(r: &Resource, props: &Node, ctx: &Context<'_>, out: &mut Diagnostics) 
     if let Some(node) = props.get("Layers") {
         match known_value(ctx, node) {
             Some(J::Array(items)) if items.len() > MAX_LAYERS => {
-                out.error(
+                out.deploy(
                     id,
                     node,
                     format!(
@@ -227,7 +227,7 @@ fn common(r: &Resource, props: &Node, ctx: &Context<'_>, out: &mut Diagnostics) 
                 );
             }
             Some(J::Array(_)) | None => {}
-            Some(_) => out.error(id, node, "Layers must be a list"),
+            Some(_) => out.deploy(id, node, "Layers must be a list"),
         }
     }
     if let Some(node) = props.get("Environment") {
@@ -238,14 +238,14 @@ fn common(r: &Resource, props: &Node, ctx: &Context<'_>, out: &mut Diagnostics) 
             Some(J::Array(items)) => {
                 let ok = items.len() == 1 && matches!(items[0].as_str(), Some("x86_64" | "arm64"));
                 if !ok {
-                    out.error(
+                    out.deploy(
                         id,
                         node,
                         "Architectures must list exactly one of x86_64, arm64",
                     );
                 }
             }
-            Some(_) => out.error(id, node, "Architectures must be a list"),
+            Some(_) => out.deploy(id, node, "Architectures must be a list"),
             None => {}
         }
     }
@@ -270,13 +270,13 @@ fn bounded(
     let id = Some(r.logical_id.as_str());
     let number = stringify(&value).and_then(|s| s.parse::<u64>().ok());
     match number {
-        None => out.error(
+        None => out.deploy(
             id,
             node,
             format!("{key} must be a whole number, found {}", show(&value)),
         ),
         Some(n) if n < min || n > max => {
-            out.error(
+            out.deploy(
                 id,
                 node,
                 format!("{key} must be between {min} and {max} {unit}, found {n}")
@@ -295,12 +295,12 @@ fn environment(id: &str, node: &Node, out: &mut Diagnostics) {
         return;
     }
     let Some(entries) = node.as_map() else {
-        out.error(id, node, "Environment must be a map with 'Variables'");
+        out.deploy(id, node, "Environment must be a map with 'Variables'");
         return;
     };
     for (key, value) in entries {
         if key.name != "Variables" {
-            out.error_at(
+            out.deploy_at(
                 id,
                 key.line,
                 key.col,
@@ -315,7 +315,7 @@ fn environment(id: &str, node: &Node, out: &mut Diagnostics) {
             continue;
         }
         let Some(vars) = value.as_map() else {
-            out.error(id, value, "Environment.Variables must be a map of strings");
+            out.deploy(id, value, "Environment.Variables must be a map of strings");
             continue;
         };
         for (name, v) in vars {
@@ -329,11 +329,11 @@ fn environment(id: &str, node: &Node, out: &mut Diagnostics) {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid_name {
-                out.error_at(id, name.line, name.col, format!("environment variable name '{}' is not valid: letters, digits and _, starting with a letter", name.name));
+                out.deploy_at(id, name.line, name.col, format!("environment variable name '{}' is not valid: letters, digits and _, starting with a letter", name.name));
             }
             let scalar = v.as_scalar().is_some() && !v.is_null();
             if !scalar && v.intrinsic().is_none() {
-                out.error(
+                out.deploy(
                     id,
                     v,
                     format!(
@@ -376,7 +376,7 @@ fn layer(r: &Resource, ctx: &Context<'_>, out: &mut Diagnostics) {
     {
         for item in items.iter().filter_map(stringify) {
             if runtime::lookup(&item).is_none() {
-                out.error(
+                out.deploy(
                     id,
                     node,
                     format!("CompatibleRuntimes: '{item}' is not a Lambda runtime"),
@@ -390,19 +390,13 @@ fn layer(r: &Resource, ctx: &Context<'_>, out: &mut Diagnostics) {
 /// DeploymentPreference needing an alias.
 fn sam_only(r: &Resource, props: &Node, ctx: &Context<'_>, out: &mut Diagnostics) {
     let id = Some(r.logical_id.as_str());
-    if let Some(node) = props.get("CodeUri")
-        && !matches!(node.value, Value::Map(_))
-        && node.as_str().is_none()
-    {
-        out.error(id, node, "'CodeUri' must be of type dict or string.");
-    }
     let alias = props.get("AutoPublishAlias");
     if let Some(node) = alias
         && let Some(value) = known_value(ctx, node)
     {
         match stringify(&value) {
             Some(name) if name.is_empty() => {
-                out.error(id, node, "Alias name is required to create an alias");
+                out.deploy(id, node, "Alias name is required to create an alias");
             }
             Some(name) if !is_alias_name(&name) => out.error(
                 id,

@@ -12,7 +12,9 @@ mod function;
 mod lint;
 mod references;
 mod routes;
+mod sam_data;
 mod structure;
+mod translator;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -65,15 +67,19 @@ pub struct Options {
 /// position.
 pub fn validate(template: &Template, options: &Options) -> Vec<Diagnostic> {
     let ctx = Context::new(template, &options.parameter_overrides);
-    let mut out = Diagnostics::default();
+    let mut out = Diagnostics {
+        list: Vec::new(),
+        lint: options.lint,
+    };
     structure::check(template, &ctx, options, &mut out);
     function::check(template, &ctx, &mut out);
     routes::check(template, &ctx, &mut out);
+    translator::check(template, &ctx, &mut out);
     let used = references::check(template, &mut out);
     if options.lint {
         lint::check(template, &ctx, options, &used, &mut out);
     }
-    let mut list = out.0;
+    let mut list = out.list;
     list.sort_by_key(|d| (d.line, d.col, d.severity));
     list.dedup();
     list
@@ -171,9 +177,12 @@ pub fn render_streams(diagnostics: &[Diagnostic], path: &str) -> (String, String
     (verdict, problems)
 }
 
-/// Collects diagnostics.
-#[derive(Default)]
-pub(crate) struct Diagnostics(Vec<Diagnostic>);
+/// Collects diagnostics. Problems the SAM translator lets through but CloudFormation or
+/// Lambda would reject at deploy time are kept only with `lint`, as warnings.
+pub(crate) struct Diagnostics {
+    list: Vec<Diagnostic>,
+    lint: bool,
+}
 
 impl Diagnostics {
     fn push(
@@ -184,7 +193,7 @@ impl Diagnostics {
         col: usize,
         message: String,
     ) {
-        self.0.push(Diagnostic {
+        self.list.push(Diagnostic {
             severity,
             logical_id: id.map(str::to_string),
             line,
@@ -207,6 +216,25 @@ impl Diagnostics {
         message: impl Into<String>,
     ) {
         self.push(Severity::Error, id, line, col, message.into());
+    }
+
+    /// A problem SAM accepts but the deployment would not: a warning with `lint`, else
+    /// nothing.
+    pub(crate) fn deploy(&mut self, id: Option<&str>, node: &Node, message: impl Into<String>) {
+        self.deploy_at(id, node.line, node.col, message);
+    }
+
+    /// [`Diagnostics::deploy`] at a position.
+    pub(crate) fn deploy_at(
+        &mut self,
+        id: Option<&str>,
+        line: usize,
+        col: usize,
+        message: impl Into<String>,
+    ) {
+        if self.lint {
+            self.push(Severity::Warning, id, line, col, message.into());
+        }
     }
 
     /// A warning at a position.

@@ -74,7 +74,7 @@ pub(super) fn check(t: &Template, out: &mut Diagnostics) -> BTreeSet<String> {
                 if let Some(name) = n.as_str()
                     && !scope.is_resource(name)
                 {
-                    out.error(
+                    out.deploy(
                         id,
                         n,
                         format!("DependsOn refers to undefined resource '{name}'"),
@@ -113,7 +113,7 @@ fn condition_name(scope: &Scope<'_>, id: Option<&str>, node: &Node, out: &mut Di
     if let Some(name) = node.as_str()
         && scope.t.condition(name).is_none()
     {
-        out.error(
+        out.deploy(
             id,
             node,
             format!("Condition '{name}' is not defined in Conditions"),
@@ -126,13 +126,13 @@ fn walk(scope: &mut Scope<'_>, id: Option<&str>, node: &Node, out: &mut Diagnost
     node.walk(&mut |n| found.push(n));
     for n in found {
         if let Value::Tagged(tag, _) = &n.value {
-            out.error(id, n, format!("unknown tag '{tag}': CloudFormation knows !Ref, !GetAtt, !Sub, !Join, !If, !Select, !Split, !FindInMap, !ImportValue, !Base64, !GetAZs, !Cidr, !Equals, !And, !Or, !Not, !Condition"));
+            out.deploy(id, n, format!("unknown tag '{tag}': CloudFormation knows !Ref, !GetAtt, !Sub, !Join, !If, !Select, !Split, !FindInMap, !ImportValue, !Base64, !GetAZs, !Cidr, !Equals, !And, !Or, !Not, !Condition"));
             continue;
         }
         if let Some(name) = n.condition_ref()
             && scope.t.condition(name).is_none()
         {
-            out.error(
+            out.deploy(
                 id,
                 n,
                 format!("Condition '{name}' is not defined in Conditions"),
@@ -155,7 +155,7 @@ fn walk(scope: &mut Scope<'_>, id: Option<&str>, node: &Node, out: &mut Diagnost
                 if let Some(name) = resource
                     && !scope.is_resource(name)
                 {
-                    out.error(
+                    out.deploy(
                         id,
                         n,
                         format!("Fn::GetAtt refers to undefined resource '{name}'"),
@@ -178,7 +178,7 @@ fn walk(scope: &mut Scope<'_>, id: Option<&str>, node: &Node, out: &mut Diagnost
                         .and_then(|m| m.get(name))
                         .is_none()
                 {
-                    out.error(
+                    out.deploy(
                         id,
                         map,
                         format!("Fn::FindInMap refers to undefined mapping '{name}'"),
@@ -211,7 +211,7 @@ fn reference(
     } else {
         format!("Ref '{name}'")
     };
-    out.error(
+    out.deploy(
         id,
         at,
         format!("{how} refers to an undefined parameter or resource"),
@@ -236,7 +236,7 @@ fn sub(scope: &mut Scope<'_>, id: Option<&str>, n: &Node, arg: &Node, out: &mut 
             Some(_) if Scope::is_pseudo(name) => {}
             Some((resource, _)) => {
                 if !scope.is_resource(resource) {
-                    out.error(id, n, format!("Fn::Sub variable '${{{name}}}' refers to undefined resource '{resource}'"));
+                    out.deploy(id, n, format!("Fn::Sub variable '${{{name}}}' refers to undefined resource '{resource}'"));
                 }
             }
             None => reference(scope, id, n, name, true, out),

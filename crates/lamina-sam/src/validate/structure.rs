@@ -79,7 +79,7 @@ pub(super) fn check(t: &Template, ctx: &Context<'_>, options: &Options, out: &mu
 fn top_level(t: &Template, out: &mut Diagnostics) {
     for (key, _) in t.root.as_map().unwrap_or_default() {
         if !TOP_LEVEL.contains(&key.name.as_str()) {
-            out.error_at(
+            out.deploy_at(
                 None,
                 key.line,
                 key.col,
@@ -93,7 +93,7 @@ fn top_level(t: &Template, out: &mut Diagnostics) {
         let found = v
             .as_str()
             .map_or_else(|| v.type_name().to_string(), |s| format!("'{s}'"));
-        out.error(
+        out.deploy(
             None,
             v,
             format!("AWSTemplateFormatVersion must be '2010-09-09', found {found}"),
@@ -104,7 +104,7 @@ fn top_level(t: &Template, out: &mut Diagnostics) {
 fn transform(t: &Template, out: &mut Diagnostics) {
     for tr in &t.transform {
         if tr.name.starts_with("AWS::") && !AWS_TRANSFORMS.contains(&tr.name.as_str()) {
-            out.error_at(None, tr.line, tr.col, format!("Transform '{}' is not a known transform; SAM templates use '{SERVERLESS_TRANSFORM}'", tr.name));
+            out.deploy_at(None, tr.line, tr.col, format!("Transform '{}' is not a known transform; SAM templates use '{SERVERLESS_TRANSFORM}'", tr.name));
         }
     }
     if t.is_serverless() {
@@ -116,7 +116,7 @@ fn transform(t: &Template, out: &mut Diagnostics) {
             .as_deref()
             .filter(|ty| ty.starts_with("AWS::Serverless::"))
         {
-            out.error_at(
+            out.deploy_at(
                 Some(&r.logical_id),
                 r.line,
                 r.col,
@@ -127,7 +127,7 @@ fn transform(t: &Template, out: &mut Diagnostics) {
         }
     }
     if let Some((key, _)) = t.root.entry("Globals") {
-        out.error_at(
+        out.deploy_at(
             None,
             key.line,
             key.col,
@@ -165,33 +165,39 @@ fn resources(t: &Template, out: &mut Diagnostics) {
     for r in &t.resources {
         let id = Some(r.logical_id.as_str());
         if !is_alphanumeric_id(&r.logical_id) {
-            out.error_at(
-                id,
-                r.line,
-                r.col,
-                "logical ids must be alphanumeric (A-Za-z0-9)",
-            );
+            // The translator checks the ids of the resources it translates; CloudFormation
+            // checks the others.
+            let serverless = r
+                .type_name
+                .as_deref()
+                .is_some_and(|ty| ty.starts_with("AWS::Serverless::"));
+            let message = "Logical ids must be alphanumeric.";
+            if serverless {
+                out.error_at(id, r.line, r.col, message);
+            } else {
+                out.deploy_at(id, r.line, r.col, message);
+            }
         }
         let Some(entries) = r.node.as_map() else {
             out.error(id, &r.node, "All 'Resources' must be Objects. If you're using YAML, this may be an indentation issue.");
             continue;
         };
         match r.node.get("Type") {
-            None => out.error_at(id, r.line, r.col, "Resource dict missing key 'Type'."),
+            None => out.deploy_at(id, r.line, r.col, "Resource dict missing key 'Type'."),
             Some(ty) => match ty.as_str() {
-                None => out.error(id, ty, "'Type' must be a string"),
+                None => out.deploy(id, ty, "'Type' must be a string"),
                 Some(name)
                     if name.starts_with("AWS::Serverless::")
                         && !SERVERLESS_TYPES.contains(&name) =>
                 {
-                    out.error(id, ty, format!("Invalid resource type '{name}'"));
+                    out.deploy(id, ty, format!("Invalid resource type '{name}'"));
                 }
                 Some(_) => {}
             },
         }
         for (attr, _) in entries {
             if !RESOURCE_ATTRIBUTES.contains(&attr.name.as_str()) {
-                out.error_at(
+                out.deploy_at(
                     id,
                     attr.line,
                     attr.col,
@@ -212,7 +218,7 @@ fn parameters(t: &Template, options: &Options, out: &mut Diagnostics) {
     if let Some(section) = t.root.get("Parameters")
         && section.as_map().is_none()
     {
-        out.error(
+        out.deploy(
             None,
             section,
             "'Parameters' must be a map of parameter declarations",
@@ -222,7 +228,7 @@ fn parameters(t: &Template, options: &Options, out: &mut Diagnostics) {
     for p in &t.parameters {
         let id = Some(p.logical_id.as_str());
         if !is_alphanumeric_id(&p.logical_id) {
-            out.error_at(
+            out.deploy_at(
                 id,
                 p.line,
                 p.col,
@@ -230,18 +236,18 @@ fn parameters(t: &Template, options: &Options, out: &mut Diagnostics) {
             );
         }
         if p.node.as_map().is_none() {
-            out.error(id, &p.node, "a parameter must be a map with a 'Type'");
+            out.deploy(id, &p.node, "a parameter must be a map with a 'Type'");
             continue;
         }
         let Some(ty) = p.type_name.as_deref() else {
-            out.error_at(id, p.line, p.col, "parameter has no 'Type'");
+            out.deploy_at(id, p.line, p.col, "parameter has no 'Type'");
             continue;
         };
         // `List<String>` and other list forms are accepted by CloudFormation's parser too.
         let aws_type = ty.starts_with("AWS::") || (ty.starts_with("List<") && ty.ends_with('>'));
         if !PARAMETER_TYPES.contains(&ty) && !aws_type {
             let node = p.node.get("Type").unwrap_or(&p.node);
-            out.error(id, node, format!("parameter Type '{ty}' is not valid: use String, Number, List<Number>, CommaDelimitedList or an AWS-specific type"));
+            out.deploy(id, node, format!("parameter Type '{ty}' is not valid: use String, Number, List<Number>, CommaDelimitedList or an AWS-specific type"));
         }
         if let Some(default) = &p.default {
             check_value(
@@ -286,14 +292,14 @@ fn check_value(
         vec![value.as_str()]
     };
     if (ty == "Number" || ty == "List<Number>") && items.iter().any(|i| i.parse::<f64>().is_err()) {
-        out.error(Some(id), at, format!("{what} '{value}' is not a number"));
+        out.deploy(Some(id), at, format!("{what} '{value}' is not a number"));
         return;
     }
     if let Some(allowed) = decl.get("AllowedValues").and_then(Node::as_seq) {
         let allowed: Vec<&str> = allowed.iter().filter_map(Node::as_str).collect();
         for item in &items {
             if !allowed.contains(item) {
-                out.error(
+                out.deploy(
                     Some(id),
                     at,
                     format!(
@@ -311,7 +317,7 @@ fn check_value(
     };
     let len = value.chars().count() as f64;
     if bound("MinLength").is_some_and(|m| len < m) || bound("MaxLength").is_some_and(|m| len > m) {
-        out.error(
+        out.deploy(
             Some(id),
             at,
             format!("{what} '{value}' breaks MinLength/MaxLength"),
@@ -320,7 +326,7 @@ fn check_value(
     if let Ok(n) = value.parse::<f64>()
         && (bound("MinValue").is_some_and(|m| n < m) || bound("MaxValue").is_some_and(|m| n > m))
     {
-        out.error(
+        out.deploy(
             Some(id),
             at,
             format!("{what} '{value}' breaks MinValue/MaxValue"),
@@ -332,7 +338,7 @@ fn conditions(t: &Template, ctx: &Context<'_>, out: &mut Diagnostics) {
     if let Some(section) = t.root.get("Conditions")
         && section.as_map().is_none()
     {
-        out.error(
+        out.deploy(
             None,
             section,
             "'Conditions' must be a map of condition expressions",
@@ -347,7 +353,7 @@ fn conditions(t: &Template, ctx: &Context<'_>, out: &mut Diagnostics) {
                 Some(("Fn::Equals" | "Fn::And" | "Fn::Or" | "Fn::Not", _))
             );
         if !is_condition {
-            out.error(
+            out.deploy(
                 id,
                 node,
                 "a condition must be Fn::Equals, Fn::And, Fn::Or, Fn::Not or a Condition reference",
@@ -362,7 +368,7 @@ fn conditions(t: &Template, ctx: &Context<'_>, out: &mut Diagnostics) {
             col,
         }) = ctx.condition(&key.name)
         {
-            out.error_at(id, line, col, format!("{function} {reason}"));
+            out.deploy_at(id, line, col, format!("{function} {reason}"));
         }
     }
 }
