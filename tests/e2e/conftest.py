@@ -18,6 +18,11 @@ from botocore.config import Config
 
 LAMINA_BIN = os.environ.get("LAMINA_BIN", str(Path(__file__).resolve().parents[2] / "target/debug/lamina"))
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+# LAMINA_E2E_AUTH=1 runs every server with authentication required: an admin key of the
+# server's account is created before it starts, and boto3, the AWS CLI and raw_call sign
+# with it (scripts/test runs a representative subset this way).
+AUTH = os.environ.get("LAMINA_E2E_AUTH") == "1"
+ACCOUNT = "000000000000"
 
 
 def free_port() -> int:
@@ -35,6 +40,10 @@ class Server:
         self.port = free_port()
         self.proc = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"
+        self.key = None
+        if AUTH:
+            self.key = create_key(data_dir, ACCOUNT)
+            self.extra_args += ["--auth", "required"]
 
     @property
     def url(self) -> str:
@@ -75,21 +84,27 @@ class Server:
         self.stop()
         return self.start()
 
-    def client(self, validate=True):
+    def client(self, validate=True, key=None):
+        """boto3's Lambda client; signs with `key` (or the server's own key under
+        LAMINA_E2E_AUTH, else a dummy one)."""
+        key = key or self.key or {"AccessKeyId": "test", "SecretAccessKey": "test"}
         return boto3.client(
             "lambda",
             endpoint_url=self.url,
             region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
             config=Config(parameter_validation=validate, retries={"max_attempts": 1}, read_timeout=120),
         )
 
-    def aws(self, *args, check=True):
+    def aws(self, *args, check=True, key=None):
         """Runs the real AWS CLI against this server; returns parsed JSON (or None)."""
         venv_bin = Path(LAMINA_BIN).resolve().parents[2] / ".venv/bin"
         aws = str(venv_bin / "aws") if (venv_bin / "aws").exists() else "aws"
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+        key = key or self.key or {"AccessKeyId": "test", "SecretAccessKey": "test"}
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"],
+                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+        env.pop("AWS_SESSION_TOKEN", None)
         out = subprocess.run([aws, "lambda", *args, "--endpoint-url", self.url, "--output", "json"], capture_output=True, text=True, env=env)
         if check and out.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed ({out.returncode}): {out.stderr}")
@@ -153,12 +168,34 @@ def http_get_bytes(url: str) -> bytes:
         return r.read()
 
 
-def raw_call(server, method: str, path: str, body=None, headers=None):
-    """One raw HTTP request to the server: (status, lower-cased headers, parsed JSON or raw bytes)."""
+def create_key(data_dir: Path, account: str, *extra) -> dict:
+    """`lamina auth create-key`: {"AccessKeyId", "SecretAccessKey", …}."""
+    out = subprocess.run([LAMINA_BIN, "auth", "create-key", "--account", account, "--data-dir", str(data_dir), *extra],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def sign(key: dict, method: str, url: str, body: bytes = b"", headers=None) -> dict:
+    """The headers botocore's SigV4 signer adds for `key` (X-Amz-Date, Authorization)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=url, data=body or b"", headers=dict(headers or {}))
+    SigV4Auth(Credentials(key["AccessKeyId"], key["SecretAccessKey"]), "lambda", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def raw_call(server, method: str, path: str, body=None, headers=None, key=None, signed=True):
+    """One raw HTTP request to the server: (status, lower-cased headers, parsed JSON or raw bytes).
+    Signed with `key` or the server's own key when it has one, unless `signed=False`."""
     if isinstance(body, (dict, list)):
         body = json.dumps(body).encode()
     hdrs = {"Content-Type": "application/json"} if body is not None else {}
     hdrs.update(headers or {})
+    key = key or server.key
+    if signed and key:
+        hdrs = sign(key, method, server.url + path, body or b"", hdrs)
     conn = _http_client.HTTPConnection("127.0.0.1", server.port, timeout=120)
     try:
         conn.request(method, path, body=body, headers=hdrs)

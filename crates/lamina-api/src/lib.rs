@@ -1,6 +1,7 @@
 //! Lambda's control-plane REST API (rest-json, botocore's paths and shapes) over the
 //! control layer. `router` builds the axum app; the `lamina` binary serves it.
 
+pub mod auth;
 pub mod body;
 pub mod control;
 pub mod error;
@@ -67,6 +68,19 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     routes::router()
         .with_state(state)
+        .layer(axum::middleware::map_response(with_request_id))
+}
+
+/// The API behind the authentication gate (`auth::check`): requests are verified (when the
+/// gate's mode requires it) before any route sees them; refusals still carry
+/// `x-amzn-RequestId`.
+pub fn router_with_auth(state: Arc<AppState>, gate: Arc<auth::Gate>) -> Router {
+    routes::router()
+        .with_state(Arc::clone(&state))
+        .layer(axum::middleware::from_fn_with_state(
+            (state, gate),
+            auth::check,
+        ))
         .layer(axum::middleware::map_response(with_request_id))
 }
 

@@ -1,6 +1,8 @@
 //! The client side of Lamina's own routes (`/lamina/...`) for the commands that ask a running
 //! server (`lamina migrate`, `logs`, `env`, `scan`): one place that sends a request, tells an absent
-//! server from a refusing one, and turns a refusal into the server's own words.
+//! server from a refusing one, and turns a refusal into the server's own words. When
+//! `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set (a key from `lamina auth
+//! create-key`), every request is signed with SigV4 as boto3 would sign it.
 
 use std::io::Read;
 
@@ -65,10 +67,34 @@ impl Server {
     ) -> Result<(u16, Value), Failure> {
         let url = format!("{}{path}", self.base);
         let agent = Self::agent();
-        let sent = match (method, body) {
-            ("POST", Some(b)) => agent.post(&url).send_json(b),
-            ("DELETE", _) => agent.delete(&url).call(),
-            _ => agent.get(&url).call(),
+        let bytes = match (method, body) {
+            ("POST", Some(b)) => serde_json::to_vec(b)
+                .map_err(|e| Failure::Refused(format!("encoding the request: {e}")))?,
+            _ => Vec::new(),
+        };
+        let signed = self.signature(method, path, &bytes);
+        let sent = match method {
+            "POST" => {
+                let mut request = agent.post(&url).header("content-type", "application/json");
+                for (k, v) in &signed {
+                    request = request.header(k, v);
+                }
+                request.send(&bytes[..])
+            }
+            "DELETE" => {
+                let mut request = agent.delete(&url);
+                for (k, v) in &signed {
+                    request = request.header(k, v);
+                }
+                request.call()
+            }
+            _ => {
+                let mut request = agent.get(&url);
+                for (k, v) in &signed {
+                    request = request.header(k, v);
+                }
+                request.call()
+            }
         };
         let mut response = sent.map_err(|e| self.unreachable(e))?;
         let status = response.status().as_u16();
@@ -94,6 +120,45 @@ impl Server {
         Ok((status, value))
     }
 
+    /// The SigV4 headers for a request, when the environment holds credentials.
+    fn signature(&self, method: &str, path: &str, body: &[u8]) -> Vec<(String, String)> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+        else {
+            return Vec::new();
+        };
+        let region = var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let host = self
+            .base
+            .split_once("://")
+            .map_or(self.base.as_str(), |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut headers: Vec<(&str, &[u8])> = vec![("host", host.as_bytes())];
+        if method == "POST" {
+            headers.push(("content-type", b"application/json"));
+        }
+        let head = lamina_auth::sigv4::RequestHead {
+            method,
+            path,
+            query,
+            headers,
+        };
+        let credentials = lamina_auth::sigv4::SigningCredentials {
+            access_key_id: &id,
+            secret: &secret,
+            session_token: None,
+            region: &region,
+            service: "lambda",
+        };
+        lamina_auth::sigv4::sign(&head, body, &credentials, time::OffsetDateTime::now_utc())
+    }
+
     /// [`Server::request`] when only the answer's JSON matters.
     pub(super) fn send(
         &self,
@@ -107,10 +172,11 @@ impl Server {
     /// `GET path` as a stream of bytes (a follow-mode log), once the server has said yes.
     pub(super) fn stream(&self, path: &str) -> Result<impl Read + use<>, Failure> {
         let url = format!("{}{path}", self.base);
-        let mut response = Self::agent()
-            .get(&url)
-            .call()
-            .map_err(|e| self.unreachable(e))?;
+        let mut request = Self::agent().get(&url);
+        for (k, v) in self.signature("GET", path, b"") {
+            request = request.header(k, v);
+        }
+        let mut response = request.call().map_err(|e| self.unreachable(e))?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             let value = response

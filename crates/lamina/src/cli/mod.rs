@@ -1,5 +1,6 @@
 //! The command line: one clap definition, then a validated configuration per command.
 
+mod auth;
 mod build;
 mod env;
 mod generate_event;
@@ -69,6 +70,9 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Run a build command inside an image, with the source folder mounted at /src.
     Build(build::BuildArgs),
+    /// Access keys: `create-key --account ID [--read-only]`, `list-keys`, `disable-key`,
+    /// `enable-key`, `delete-key`.
+    Auth(auth::AuthArgs),
 }
 
 /// Runs a parsed command line.
@@ -81,6 +85,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             | Command::Local(_)
             | Command::Build(_)
             | Command::Scan(_)
+            | Command::Auth(_)
     );
     init_logging(cli.log_format, if quiet { "warn" } else { "info" });
     match cli.command {
@@ -93,6 +98,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Env(args) => env::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Build(args) => build::run(args),
+        Command::Auth(args) => auth::run(args),
     }
 }
 

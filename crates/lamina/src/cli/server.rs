@@ -55,10 +55,24 @@ pub struct ServerArgs {
     /// its OS comes from DIR/etc/os-release). Images built by `lamina env` need no flag.
     #[arg(long = "image-root", value_name = "NAME=DIR")]
     pub image_roots: Vec<String>,
-    /// Listen on a non-loopback address although requests are not yet authenticated
-    /// (SigV4 checking comes later): anyone who reaches the port can deploy and run code.
+    /// Whether API requests must be signed with SigV4 by an access key (`lamina auth
+    /// create-key`). Default: required as soon as a key exists or the address is not
+    /// loopback; off on loopback while no key exists.
+    #[arg(long, value_enum, env = "LAMINA_AUTH")]
+    pub auth: Option<AuthFlag>,
+    /// With `--auth off`, listen on a non-loopback address anyway (tests only): anyone who
+    /// reaches the port can deploy and run code.
     #[arg(long)]
     pub insecure_allow_unauthenticated_remote: bool,
+}
+
+/// Values of `--auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthFlag {
+    /// Every API request must be signed.
+    Required,
+    /// No request is checked.
+    Off,
 }
 
 /// Where data lives when `--data-dir` is not given.
@@ -74,10 +88,11 @@ pub(super) fn default_data_dir() -> PathBuf {
 
 /// Runs the server until a shutdown signal.
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
-    if !args.listen.ip().is_loopback() {
+    let loopback = args.listen.ip().is_loopback();
+    if !loopback && args.auth == Some(AuthFlag::Off) {
         if !args.insecure_allow_unauthenticated_remote {
             anyhow::bail!(
-                "refusing to listen on {}: requests are not authenticated yet, so anyone who can reach this address could deploy and run code; listen on 127.0.0.1, or pass --insecure-allow-unauthenticated-remote if you accept that",
+                "refusing to listen on {} with --auth off: anyone who can reach this address could deploy and run code; drop --auth off (requests are then signed with access keys from `lamina auth create-key`), or pass --insecure-allow-unauthenticated-remote if you accept that",
                 args.listen
             );
         }
@@ -143,6 +158,7 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             .set_resolver(Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>);
         follow_changes(&control, engine);
     }
+    let gate = Arc::new(auth_gate(&args, &data_dir));
     let state = Arc::new(AppState {
         control,
         runtime_versions: environments,
@@ -150,8 +166,11 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         engine: engine.clone(),
     });
     // The console (`/console`) shares the API's state, so it calls the same control layer.
-    let app = lamina_api::router(Arc::clone(&state))
-        .merge(lamina_console::router(state))
+    let app = lamina_api::router_with_auth(Arc::clone(&state), Arc::clone(&gate))
+        .merge(
+            lamina_console::router(state)
+                .layer(axum::middleware::from_fn_with_state(gate, console_gate)),
+        )
         .layer(axum::Extension(Arc::new(
             lamina_api::control::ImageService {
                 catalog: lamina_images::DiskCatalog::new(&data_dir),
@@ -171,15 +190,63 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     // Tests and scripts wait for this line to know the port (with --listen 127.0.0.1:0).
     tracing::info!(listen = %local, "lamina listening");
     println!("lamina listening on http://{local}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     if let Some(engine) = engine {
         engine.shutdown();
     }
     tracing::info!("lamina stopped");
     Ok(())
+}
+
+/// The authentication gate: `--auth`, or the default (required off loopback; on loopback,
+/// required as soon as an access key exists).
+fn auth_gate(args: &ServerArgs, data_dir: &std::path::Path) -> lamina_api::auth::Gate {
+    use lamina_api::auth::AuthMode;
+    let keys = Arc::new(lamina_auth::KeyRing::new(lamina_auth::Keys::new(data_dir)));
+    let mode = match (args.auth, args.listen.ip().is_loopback()) {
+        (Some(AuthFlag::Off), _) => AuthMode::Off,
+        (Some(AuthFlag::Required), _) | (None, false) => AuthMode::Required,
+        (None, true) => AuthMode::Auto,
+    };
+    match mode {
+        AuthMode::Off => {
+            tracing::warn!("authentication is off (--auth off): every request is accepted unsigned")
+        }
+        AuthMode::Auto if !keys.any() => tracing::warn!(
+            "authentication is off until an access key exists (`lamina auth create-key --account ID`); only this machine can reach {}",
+            args.listen
+        ),
+        _ => tracing::info!(
+            "authentication required: API requests must be signed (SigV4) with an access key"
+        ),
+    }
+    // A base64 zip of the largest accepted package plus its JSON envelope.
+    let max_body_bytes =
+        usize::try_from(args.max_zipped_bytes / 3 * 4 + (1 << 20)).unwrap_or(usize::MAX);
+    lamina_api::auth::Gate {
+        mode,
+        keys,
+        max_body_bytes,
+    }
+}
+
+/// The console has no SigV4 client: while authentication is required it answers 403
+/// until console sign-in lands.
+async fn console_gate(
+    axum::extract::State(gate): axum::extract::State<Arc<lamina_api::auth::Gate>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if gate.required() {
+        return lamina_api::auth::refuse(&lamina_auth::AuthError::MissingAuthenticationToken);
+    }
+    next.run(request).await
 }
 
 /// Starts the invoke engine; without it (not root, no namespaces) the control plane still

@@ -1,0 +1,201 @@
+//! The gate in front of the API's routes: SigV4 verification with the data folder's access
+//! keys, then the access rules of `lamina_auth::access` (read-only keys, foreign accounts,
+//! resource policies), then an audit line for every authenticated mutation. A refused
+//! request never reaches a route, so it changes nothing. The signature rules, keys and
+//! policy evaluation live in `lamina-auth`; this module only wires them to HTTP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use lamina_auth::sigv4::{Claim, RequestHead};
+use lamina_auth::{AuthError, Decision, Identity, KeyRing, Operation, Owner};
+
+use crate::AppState;
+
+/// Whether requests must be signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Never (loopback only, or `--insecure-…` for tests).
+    Off,
+    /// Always.
+    Required,
+    /// As soon as any access key exists (checked at every request, so a key created while
+    /// the server runs turns authentication on at once).
+    Auto,
+}
+
+/// The gate's configuration.
+pub struct Gate {
+    /// Off, required or automatic.
+    pub mode: AuthMode,
+    /// The data folder's keys.
+    pub keys: Arc<KeyRing>,
+    /// Largest body read for verification (larger requests get 413 before any route).
+    pub max_body_bytes: usize,
+}
+
+impl Gate {
+    /// Whether this request must be signed now.
+    pub fn required(&self) -> bool {
+        match self.mode {
+            AuthMode::Off => false,
+            AuthMode::Required => true,
+            AuthMode::Auto => self.keys.any(),
+        }
+    }
+}
+
+/// Credential scopes accepted on this port: Lambda, and the Logs API that shares it.
+const SERVICES: &[&str] = &["lambda", "logs"];
+
+/// Paths that carry their own capability: `Code.Location` URLs name a zip by its SHA-256,
+/// which only a caller allowed to `GetFunction` learns (as AWS hands out a presigned S3 URL).
+fn exempt(path: &str) -> bool {
+    path.starts_with("/lamina/code/")
+}
+
+/// A refusal in Lambda's error format.
+pub fn refuse(error: &AuthError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::FORBIDDEN);
+    let body = serde_json::json!({ "Type": "User", "Message": error.to_string() });
+    let mut response = (status, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers.insert("x-amzn-errortype", HeaderValue::from_static(error.code()));
+    response
+}
+
+fn not_found(message: String) -> Response {
+    crate::error::ApiError(lamina_model::LambdaError::not_found(message)).into_response()
+}
+
+/// The middleware: verifies, decides, audits.
+pub async fn check(
+    State((state, gate)): State<(Arc<AppState>, Arc<Gate>)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !gate.required() || exempt(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let source = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_else(|| "-".to_string());
+    let (parts, body) = request.into_parts();
+    let (identity, claim) = {
+        let head = RequestHead::from_parts(&parts);
+        let claim = match Claim::parse(&head) {
+            Ok(c) => c,
+            Err(e) => return refused(e, &parts, &source),
+        };
+        // Long-term keys carry no session token; a token means credentials Lamina did
+        // not issue, which AWS answers as an unknown key.
+        let found = match claim.security_token {
+            None => gate.keys.lookup(&claim.access_key_id),
+            Some(_) => None,
+        };
+        let Some((identity, secret)) = found else {
+            return refused(AuthError::UnrecognizedClient, &parts, &source);
+        };
+        let account = state.control.account();
+        if let Err(e) = claim
+            .check_scope(&account.region, SERVICES)
+            .and_then(|()| claim.check_time(time::OffsetDateTime::now_utc()))
+        {
+            return refused(e, &parts, &source);
+        }
+        (identity, (claim, secret))
+    };
+    let (claim, secret) = claim;
+    let bytes = match axum::body::to_bytes(body, gate.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            return refused(
+                AuthError::TooLarge(gate.max_body_bytes as u64),
+                &parts,
+                &source,
+            );
+        }
+    };
+    if let Err(e) = claim.verify(&RequestHead::from_parts(&parts), &bytes, &secret) {
+        return refused(e, &parts, &source);
+    }
+    let operation = Operation::classify(parts.method.as_str(), parts.uri.path());
+    let qualifier = crate::routes::QueryParams::parse(parts.uri.query())
+        .get("Qualifier")
+        .map(str::to_string);
+    let account = state.control.account();
+    let owner = Owner {
+        account_id: &account.account_id,
+        region: &account.region,
+    };
+    match lamina_auth::decide(&identity, &owner, &operation, qualifier.as_deref()) {
+        Decision::Allow => {}
+        Decision::EmptyList => {
+            return axum::Json(serde_json::json!({ "Functions": [] })).into_response();
+        }
+        Decision::NotFound(message) => return not_found(message),
+        Decision::Deny(e) => return refused(e, &parts, &source),
+        Decision::NeedsPolicy {
+            name,
+            qualifier,
+            resource,
+        } => {
+            let action = operation.action();
+            let allowed = match state.control.get_policy(&name, qualifier.as_deref()).await {
+                Ok((document, _)) => document["Statement"]
+                    .as_array()
+                    .is_some_and(|s| lamina_auth::policy_allows(s, &identity, &action, &resource)),
+                Err(_) => false,
+            };
+            if !allowed {
+                return refused(
+                    lamina_auth::policy_denied(&identity, &action, &resource),
+                    &parts,
+                    &source,
+                );
+            }
+        }
+    }
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request.extensions_mut().insert(identity.clone());
+    let response = next.run(request).await;
+    if operation.mutates {
+        audit(&identity, &operation, &source, response.status());
+    }
+    response
+}
+
+/// One structured line per authenticated mutation (`target: lamina::audit`).
+fn audit(identity: &Identity, operation: &Operation, source: &str, status: StatusCode) {
+    tracing::info!(
+        target: "lamina::audit",
+        account = %identity.account_id,
+        key = %identity.access_key_id,
+        operation = %operation.name,
+        resource = %operation.function.as_deref().unwrap_or("-"),
+        source = %source,
+        status = status.as_u16(),
+        "audit"
+    );
+}
+
+/// Logs why (for the operator) and answers in Lambda's words (for the client).
+fn refused(error: AuthError, parts: &axum::http::request::Parts, source: &str) -> Response {
+    tracing::debug!(
+        method = %parts.method,
+        path = parts.uri.path(),
+        source,
+        code = error.code(),
+        reason = %error,
+        "request refused"
+    );
+    refuse(&error)
+}

@@ -1,0 +1,204 @@
+"""Authentication end to end: the real server with access keys from `lamina auth`, boto3 and
+the AWS CLI signing with them. Every refusal is checked for Lambda's exact code, status and
+headers, and for having changed nothing; accounts are isolated unless a resource policy says
+otherwise."""
+
+import json
+import re
+import subprocess
+import time
+from datetime import datetime, timedelta, timezone
+from unittest import mock
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import LAMINA_BIN, PY_HELLO, ROLE, Server, create_key, raw_call, sign
+
+A = "000000000000"  # the server's own account (--account-id default)
+B = "222222222222"
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    data = tmp_path_factory.mktemp("auth") / "data"
+    admin = create_key(data, A)
+    s = Server(data)
+    if "--auth" not in s.extra_args:
+        s.extra_args += ["--auth", "required"]
+    s.key = admin
+    s.keys = {"admin": admin, "ro": create_key(data, A, "--read-only"), "b": create_key(data, B)}
+    s.start()
+    lam = s.client()
+    lam.create_function(FunctionName="hello", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": PY_HELLO}, Timeout=7)
+    yield s
+    s.stop()
+
+
+def error_of(call):
+    with pytest.raises(ClientError) as e:
+        call()
+    r = e.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPHeaders"]
+
+
+def timeout_of(srv):
+    return srv.client().get_function_configuration(FunctionName="hello")["Timeout"]
+
+
+def test_boto3_and_the_aws_cli_sign_with_a_created_key(srv):
+    names = [f["FunctionName"] for f in srv.client().list_functions()["Functions"]]
+    assert "hello" in names
+    out = srv.aws("get-function-configuration", "--function-name", "hello")
+    assert out["FunctionName"] == "hello"
+    # A qualified name and a full ARN go through the double-encoded path rule.
+    arn = out["FunctionArn"]
+    assert srv.client().get_function(FunctionName=f"{arn}:$LATEST")["Configuration"]["FunctionName"] == "hello"
+    assert srv.aws("get-function", "--function-name", arn)["Configuration"]["FunctionArn"] == arn
+
+
+def test_an_unsigned_request_is_refused_as_lambda_refuses_it(srv):
+    status, headers, body = raw_call(srv, "GET", "/2015-03-31/functions/", signed=False)
+    assert status == 403
+    assert headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+    assert headers["x-amzn-requestid"]
+    assert body["Message"] == "Missing Authentication Token"
+    status, _, _ = raw_call(srv, "DELETE", "/2015-03-31/functions/hello", signed=False)
+    assert status == 403
+    assert timeout_of(srv) == 7
+
+
+def test_a_wrong_secret_an_unknown_key_and_a_skewed_clock_each_get_their_error(srv):
+    wrong = {"AccessKeyId": srv.key["AccessKeyId"], "SecretAccessKey": "x" * 40}
+    code, status, message, headers = error_of(lambda: srv.client(key=wrong).delete_function(FunctionName="hello"))
+    assert (code, status) == ("InvalidSignatureException", 403)
+    assert message.startswith("The request signature we calculated does not match the signature you provided.")
+    assert headers["x-amzn-requestid"]
+    unknown = {"AccessKeyId": "LKIAUNKNOWNUNKNOWN00", "SecretAccessKey": "x" * 40}
+    code, status, message, _ = error_of(lambda: srv.client(key=unknown).delete_function(FunctionName="hello"))
+    assert (code, status, message) == ("UnrecognizedClientException", 403, "The security token included in the request is invalid.")
+    skewed = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=301)
+    with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: skewed):
+        code, status, message, _ = error_of(lambda: srv.client().delete_function(FunctionName="hello"))
+    assert (code, status) == ("InvalidSignatureException", 403)
+    stamp = skewed.strftime("%Y%m%dT%H%M%SZ")
+    assert message.startswith(f"Signature expired: {stamp} is now earlier than "), message
+    assert message.endswith(" - 5 min.)"), message
+    # The CLI reports the same exception names.
+    out = srv.aws("delete-function", "--function-name", "hello", check=False, key=unknown)
+    assert out.returncode != 0 and "UnrecognizedClientException" in out.stderr
+    assert timeout_of(srv) == 7
+
+
+def test_a_tampered_body_or_path_is_refused_and_changes_nothing(srv):
+    url = srv.url + "/2015-03-31/functions/hello/configuration"
+    body = json.dumps({"Timeout": 9}).encode()
+    headers = sign(srv.key, "PUT", url, body, {"Content-Type": "application/json"})
+    status, head, _ = raw_call(srv, "PUT", "/2015-03-31/functions/hello/configuration",
+                               body=json.dumps({"Timeout": 99}).encode(), headers=headers, signed=False)
+    assert (status, head["x-amzn-errortype"]) == (403, "InvalidSignatureException")
+    srv.client().create_function(FunctionName="other", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                 Code={"ZipFile": PY_HELLO})
+    headers = sign(srv.key, "DELETE", srv.url + "/2015-03-31/functions/hello")
+    status, head, _ = raw_call(srv, "DELETE", "/2015-03-31/functions/other", headers=headers, signed=False)
+    assert (status, head["x-amzn-errortype"]) == (403, "InvalidSignatureException")
+    assert srv.client().get_function(FunctionName="other")
+    assert timeout_of(srv) == 7
+    # The untampered request itself goes through.
+    status, _, _ = raw_call(srv, "PUT", "/2015-03-31/functions/hello/configuration", body=body,
+                            headers=sign(srv.key, "PUT", url, body, {"Content-Type": "application/json"}), signed=False)
+    assert status == 200
+    srv.client().update_function_configuration(FunctionName="hello", Timeout=7)
+
+
+def test_keys_created_and_disabled_while_the_server_runs_take_effect_at_once(srv):
+    fresh = create_key(srv.data_dir, A)
+    assert srv.client(key=fresh).get_function(FunctionName="hello")
+    subprocess.run([LAMINA_BIN, "auth", "disable-key", fresh["AccessKeyId"], "--data-dir", str(srv.data_dir)], check=True)
+    code, status, message, _ = error_of(lambda: srv.client(key=fresh).delete_function(FunctionName="hello"))
+    assert (code, status, message) == ("UnrecognizedClientException", 403, "The security token included in the request is invalid.")
+    listed = json.loads(subprocess.run([LAMINA_BIN, "auth", "list-keys", "--data-dir", str(srv.data_dir)],
+                                       capture_output=True, text=True, check=True).stdout)["AccessKeys"]
+    assert {"AccessKeyId": fresh["AccessKeyId"], "Status": "Inactive"}.items() <= \
+        next(k for k in listed if k["AccessKeyId"] == fresh["AccessKeyId"]).items()
+    assert all("Secret" not in json.dumps(k) for k in listed)
+    subprocess.run([LAMINA_BIN, "auth", "delete-key", fresh["AccessKeyId"], "--data-dir", str(srv.data_dir)], check=True)
+    code, _, _, _ = error_of(lambda: srv.client(key=fresh).get_function(FunctionName="hello"))
+    assert code == "UnrecognizedClientException"
+    assert timeout_of(srv) == 7
+    secrets_on_disk = (srv.data_dir / "auth/keys.json").read_text()
+    assert srv.key["SecretAccessKey"] not in secrets_on_disk
+    assert (srv.data_dir / "auth/server.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_read_only_key_reads_but_changes_nothing(srv):
+    ro = srv.client(key=srv.keys["ro"])
+    assert ro.get_function(FunctionName="hello")
+    code, status, message, _ = error_of(lambda: ro.update_function_configuration(FunctionName="hello", Timeout=30))
+    assert (code, status) == ("AccessDeniedException", 403)
+    assert message == (f"User: arn:aws:iam::{A}:user/{srv.keys['ro']['AccessKeyId']} is not authorized to perform: "
+                       f"lambda:UpdateFunctionConfiguration on resource: arn:aws:lambda:us-east-1:{A}:function:hello "
+                       "because no identity-based policy allows the lambda:UpdateFunctionConfiguration action")
+    assert timeout_of(srv) == 7
+
+
+def test_another_account_sees_nothing_until_a_resource_policy_lets_it_invoke(srv):
+    b = srv.client(key=srv.keys["b"])
+    arn = srv.client().get_function(FunctionName="hello")["Configuration"]["FunctionArn"]
+    assert b.list_functions()["Functions"] == []
+    for call in [lambda: b.get_function(FunctionName=arn),
+                 lambda: b.get_function(FunctionName="hello"),
+                 lambda: b.update_function_configuration(FunctionName=arn, Timeout=30),
+                 lambda: b.delete_function(FunctionName=arn),
+                 lambda: b.get_policy(FunctionName=arn),
+                 lambda: b.get_function(FunctionName=arn.replace("hello", "no-such-function"))]:
+        code, status, message, _ = error_of(call)
+        assert (code, status) == ("ResourceNotFoundException", 404), message
+        assert message.startswith("Function not found: arn:aws:lambda:us-east-1:"), message
+    code, status, message, _ = error_of(lambda: b.invoke(FunctionName=arn, Payload=b"{}"))
+    assert (code, status) == ("AccessDeniedException", 403)
+    assert message == (f"User: arn:aws:iam::{B}:user/{srv.keys['b']['AccessKeyId']} is not authorized to perform: "
+                       f"lambda:InvokeFunction on resource: {arn} because no resource-based policy allows the "
+                       "lambda:InvokeFunction action")
+    # A missing function is refused the same way (no name leaks).
+    code, _, _, _ = error_of(lambda: b.invoke(FunctionName=arn.replace("hello", "no-such-function"), Payload=b"{}"))
+    assert code == "AccessDeniedException"
+    code, _, _, _ = error_of(lambda: b.create_function(FunctionName="mine", Runtime="python3.11", Role=ROLE,
+                                                       Handler="app.handler", Code={"ZipFile": PY_HELLO}))
+    assert code == "AccessDeniedException"
+    srv.client().add_permission(FunctionName="hello", StatementId="b-invokes", Action="lambda:InvokeFunction",
+                                Principal=B)
+    try:
+        # Now B may invoke…
+        resp = b.invoke(FunctionName=arn, Payload=b'{"x": 1}')
+        assert resp["StatusCode"] == 200
+        assert json.loads(resp["Payload"].read()) == {"hello": {"x": 1}}
+        # …and only invoke.
+        for call in [lambda: b.get_function(FunctionName=arn),
+                     lambda: b.delete_function(FunctionName=arn),
+                     lambda: b.remove_permission(FunctionName=arn, StatementId="b-invokes")]:
+            code, status, _, _ = error_of(call)
+            assert (code, status) == ("ResourceNotFoundException", 404)
+    finally:
+        srv.client().remove_permission(FunctionName="hello", StatementId="b-invokes")
+    assert timeout_of(srv) == 7
+    assert "b-invokes" not in json.dumps(srv.client().get_function(FunctionName="hello"))
+
+
+def test_mutations_are_audited_with_account_key_operation_resource_and_source(srv):
+    srv.client().tag_resource(Resource=srv.client().get_function(FunctionName="hello")["Configuration"]["FunctionArn"],
+                              Tags={"audited": "yes"})
+    deadline = time.time() + 5
+    lines = []
+    while time.time() < deadline:
+        text = re.sub(r"\x1b\[[0-9;]*m", "", srv.log_path.read_text(errors="replace"))
+        lines = [l for l in text.splitlines()
+                 if "lamina::audit" in l and "TagResource" in l]
+        if lines:
+            break
+        time.sleep(0.1)
+    assert lines, "no audit line for TagResource"
+    line = lines[-1]
+    for part in [f"account={A}", f"key={srv.key['AccessKeyId']}", "operation=TagResource", "source=127.0.0.1:", "status=204"]:
+        assert part in line, line
