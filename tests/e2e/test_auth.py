@@ -202,3 +202,77 @@ def test_mutations_are_audited_with_account_key_operation_resource_and_source(sr
     line = lines[-1]
     for part in [f"account={A}", f"key={srv.key['AccessKeyId']}", "operation=TagResource", "source=127.0.0.1:", "status=204"]:
         assert part in line, line
+
+
+def start_raw(args):
+    """`lamina server ARGS…` until its listening line; returns (process, stdout lines so far)."""
+    proc = subprocess.Popen([LAMINA_BIN, "server", "--no-engine", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.strip())
+        if "lamina listening" in line:
+            return proc, lines
+    proc.kill()
+    raise AssertionError(f"no listening line: {lines} {proc.stderr.read()}")
+
+
+def test_a_non_loopback_address_requires_signatures_over_tls_with_a_generated_certificate(tmp_path):
+    import http.client
+    import ssl
+    import hashlib
+
+    from conftest import free_port
+
+    data = tmp_path / "data"
+    key = create_key(data, A)
+    port = free_port()
+    proc, lines = start_raw(["--listen", f"0.0.0.0:{port}", "--data-dir", str(data)])
+    try:
+        assert lines[-1] == f"lamina listening on https://0.0.0.0:{port}"
+        cert = data / "tls/cert.pem"
+        printed = next(l for l in lines if "fingerprint" in l).split()[-1]
+        der = ssl.PEM_cert_to_DER_cert(cert.read_text())
+        assert printed == ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+        assert (data / "tls/key.pem").stat().st_mode & 0o777 == 0o600
+        import boto3
+        from botocore.config import Config
+        lam = boto3.client("lambda", endpoint_url=f"https://127.0.0.1:{port}", region_name="us-east-1", verify=str(cert),
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                           config=Config(retries={"max_attempts": 1}))
+        assert lam.list_functions()["Functions"] == []
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=str(cert)), timeout=10)
+        conn.request("GET", "/2015-03-31/functions/")
+        resp = conn.getresponse()
+        assert (resp.status, resp.getheader("x-amzn-errortype")) == (403, "MissingAuthenticationTokenException")
+        conn.close()
+        # Plain HTTP gets no API.
+        plain = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        with pytest.raises((http.client.HTTPException, OSError)):
+            plain.request("GET", "/2015-03-31/functions/")
+            plain.getresponse()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    # The operator's own certificate, on loopback.
+    port = free_port()
+    proc, lines = start_raw(["--listen", f"127.0.0.1:{port}", "--data-dir", str(tmp_path / "other"),
+                             "--tls-cert", str(data / "tls/cert.pem"), "--tls-key", str(data / "tls/key.pem")])
+    try:
+        assert lines[-1] == f"lamina listening on https://127.0.0.1:{port}"
+        assert printed in "\n".join(lines)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_auth_off_on_a_non_loopback_address_is_refused_without_the_insecure_flag(tmp_path):
+    from conftest import free_port
+
+    out = subprocess.run([LAMINA_BIN, "server", "--no-engine", "--listen", f"0.0.0.0:{free_port()}", "--auth", "off",
+                          "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "--insecure-allow-unauthenticated-remote" in out.stderr

@@ -89,10 +89,12 @@ impl QueryParams {
     }
 }
 
-/// The base URL a client reached us at, for links such as `Code.Location`.
+/// The base URL a client reached us at, for links such as `Code.Location` (the scheme is the
+/// fallback's: `https` when the server serves TLS).
 pub fn base_url(headers: &HeaderMap, fallback: &str) -> String {
+    let scheme = fallback.split_once("://").map_or("http", |(s, _)| s);
     match headers.get("host").and_then(|h| h.to_str().ok()) {
-        Some(host) => format!("http://{host}"),
+        Some(host) => format!("{scheme}://{host}"),
         None => fallback.to_string(),
     }
 }

@@ -11,6 +11,7 @@ mod migrate;
 mod scan;
 mod server;
 mod signal;
+mod tls;
 mod validate;
 
 use std::process::ExitCode;

@@ -60,10 +60,17 @@ pub struct ServerArgs {
     /// loopback; off on loopback while no key exists.
     #[arg(long, value_enum, env = "LAMINA_AUTH")]
     pub auth: Option<AuthFlag>,
-    /// With `--auth off`, listen on a non-loopback address anyway (tests only): anyone who
-    /// reaches the port can deploy and run code.
+    /// With `--auth off`, listen on a non-loopback address anyway, and allow plain HTTP
+    /// there (tests only): anyone who reaches the port can deploy and run code.
     #[arg(long)]
     pub insecure_allow_unauthenticated_remote: bool,
+    /// Serve TLS with this PEM certificate (chain). Without it a non-loopback address gets a
+    /// self-signed certificate generated into `<data-dir>/tls/` on first start.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Values of `--auth`.
@@ -159,10 +166,28 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         follow_changes(&control, engine);
     }
     let gate = Arc::new(auth_gate(&args, &data_dir));
+    // TLS when a certificate is given, and always off loopback (unless the tests' insecure
+    // flag says plain HTTP is fine).
+    let tls = if args.tls_cert.is_some()
+        || (!args.listen.ip().is_loopback() && !args.insecure_allow_unauthenticated_remote)
+    {
+        Some(
+            super::tls::load(
+                args.tls_cert.as_deref(),
+                args.tls_key.as_deref(),
+                &data_dir,
+                args.listen,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let state = Arc::new(AppState {
         control,
         runtime_versions: environments,
-        base_url: format!("http://{}", args.listen),
+        base_url: format!("{scheme}://{}", args.listen),
         engine: engine.clone(),
     });
     // The console (`/console`) shares the API's state, so it calls the same control layer.
@@ -188,15 +213,39 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         })?;
     let local = listener.local_addr().context("reading the bound address")?;
     // Tests and scripts wait for this line to know the port (with --listen 127.0.0.1:0).
-    tracing::info!(listen = %local, "lamina listening");
-    println!("lamina listening on http://{local}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
+    tracing::info!(listen = %local, scheme, "lamina listening");
+    if let Some(tls) = &tls {
+        println!(
+            "TLS certificate {} SHA-256 fingerprint {}",
+            tls.cert.display(),
+            tls.fingerprint
+        );
+        tracing::info!(cert = %tls.cert.display(), fingerprint = %tls.fingerprint, "serving TLS");
+    }
+    println!("lamina listening on {scheme}://{local}");
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        None => axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving")?,
+        Some(tls) => {
+            let listener = listener.into_std().context("taking the listener")?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                // Requests in flight finish (as with plain HTTP); idle connections close.
+                stopper.graceful_shutdown(None);
+            });
+            axum_server::from_tcp_rustls(listener, tls.config)
+                .context("serving TLS")?
+                .handle(handle)
+                .serve(service)
+                .await
+                .context("serving")?;
+        }
+    }
     if let Some(engine) = engine {
         engine.shutdown();
     }
