@@ -141,7 +141,7 @@ try {
     await open(url + "/console");
     check(page.url().endsWith("/console/functions"), "/console leads to the functions list", page.url());
     const row = await page.textContent("table.functions tbody");
-    check(row.includes(fn) && row.includes("python3.12") && row.includes("128 MB"), "functions list shows name, runtime and memory", row);
+    check(row.includes(fn) && row.includes("python3.11") && row.includes("128 MB"), "functions list shows name, runtime and memory", row);
     await page.fill("#function-search", "no-such-function-xyz");
     await Promise.all([page.waitForNavigation(), page.click(".search button")]);
     check((await page.textContent("main")).includes("No function matches"), "search with no match says so");

@@ -61,7 +61,7 @@ def wait_active(lam, name):
 def test_console_test_events_results_configuration_and_restart(server, lam):
     name = "console-fn"
     lam.create_function(
-        FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER}, Description="console browser test"
+        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER}, Description="console browser test"
     )
     wait_active(lam, name)
     lam.publish_version(FunctionName=name)
@@ -87,7 +87,7 @@ def test_test_events_api_shares_validates_and_limits(server, lam):
     """The sharing endpoint: PUT a file's JSON, GET it back byte for byte, ten at most,
     invalid JSON and bad names refused with Lambda's error shape, DELETE."""
     name = "shared-events"
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER})
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER})
     body = b'{\n  "Records": [],\n  "note": "kept as written"\n}'
     status, _, saved = raw_call(server, "PUT", f"/lamina/functions/{name}/test-events/mine", body=body)
     assert status == 200 and saved["Name"] == "mine" and saved["Size"] == len(body)
@@ -147,7 +147,7 @@ def test_console_environments_timeline_and_flag_buttons(tmp_path):
         status, _, body = raw_call(server, "POST", "/lamina/plans", body=plan)
         assert status == 201, body
         name = "plan-fn"
-        lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER})
+        lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER})
 
         run_browser(server, "plans", name)
 

@@ -25,7 +25,7 @@ def b64(data: bytes) -> str:
 def create_body(zip_bytes=PY_HELLO, **overrides):
     body = {
         "FunctionName": "bad-fn",
-        "Runtime": "python3.12",
+        "Runtime": "python3.11",
         "Role": ROLE,
         "Handler": "app.handler",
         "Code": {"ZipFile": b64(zip_bytes)},
@@ -70,7 +70,7 @@ def seeded(tmp_path_factory):
     compares the stored state just before and just after its own request."""
     server = Server(tmp_path_factory.mktemp("bad-input") / "data").start()
     lam = server.client()
-    lam.create_function(FunctionName="base", Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": PY_HELLO}, Publish=True)
+    lam.create_function(FunctionName="base", Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": PY_HELLO}, Publish=True)
     lam.publish_layer_version(LayerName="base-layer", Content={"ZipFile": make_zip({"python/x.py": "X = 1\n"})})
     yield server
     server.stop()
@@ -377,7 +377,7 @@ def test_set_id_entry_is_refused(seeded, mode):
 def small_server(tmp_path):
     s = Server(tmp_path / "small", extra_args=["--max-zipped-bytes", "100000", "--max-unzipped-bytes", "1000000"]).start()
     lam = s.client()
-    lam.create_function(FunctionName="base", Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": PY_HELLO})
+    lam.create_function(FunctionName="base", Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": PY_HELLO})
     yield s
     s.stop()
 
@@ -426,7 +426,7 @@ def test_request_body_over_the_create_function_limit_is_413(seeded):
     server = seeded
     before = state(server)
     # A syntactically plausible body just past the limit; the server must stop reading at the limit.
-    head = b'{"FunctionName":"huge","Runtime":"python3.12","Role":"' + ROLE.encode() + b'","Handler":"a.b","Code":{"ZipFile":"'
+    head = b'{"FunctionName":"huge","Runtime":"python3.11","Role":"' + ROLE.encode() + b'","Handler":"a.b","Code":{"ZipFile":"'
     tail = b'"}}'
     body = head + b"A" * (CREATE_MAX_BODY + 1 - len(head) - len(tail)) + tail
     assert len(body) == CREATE_MAX_BODY + 1

@@ -18,7 +18,7 @@ def test_cli_main_flow(server, tmp_path):
     created = server.aws(
         "create-function",
         "--function-name", "cli-fn",
-        "--runtime", "python3.12",
+        "--runtime", "python3.11",
         "--role", ROLE,
         "--handler", "app.handler",
         "--zip-file", f"fileb://{code}",
@@ -117,7 +117,7 @@ def test_cli_error_exit(server, tmp_path):
     bad = server.aws(
         "create-function",
         "--function-name", "bad-mem",
-        "--runtime", "python3.12",
+        "--runtime", "python3.11",
         "--role", ROLE,
         "--handler", "app.handler",
         "--memory-size", "10241",

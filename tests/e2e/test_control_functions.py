@@ -26,7 +26,7 @@ def error_of(exc: ClientError):
 
 
 def create(lam, name, zip_bytes=PY_HELLO, **kw):
-    args = dict(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": zip_bytes})
+    args = dict(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": zip_bytes})
     args.update(kw)
     return lam.create_function(**args)
 
@@ -45,7 +45,7 @@ def test_create_returns_full_configuration_and_get_function_serves_the_same_zip(
     expected = {
         "FunctionName": "shape-fn",
         "FunctionArn": arn("shape-fn"),
-        "Runtime": "python3.12",
+        "Runtime": "python3.11",
         "Role": ROLE,
         "Handler": "app.handler",
         "CodeSize": len(PY_HELLO),

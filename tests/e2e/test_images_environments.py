@@ -26,7 +26,27 @@ from conftest import LAMINA_BIN, ROLE, Server, raw_call
 ROOT = Path(__file__).resolve().parents[2]
 SEED_PLAN = ROOT / "docs/examples/amazon-linux-2019.toml"
 DELAY = "arn:aws:lambda:::awslayer:AmazonLinux1703"
-RUNTIME = "python3.12"
+# The plan moves a custom runtime between OS images: its bootstrap runs the image's own
+# python3 (the user's choice, so the Python version may change with the OS). A python3.x
+# runtime cannot move from debian-12 (3.11) to debian-13 (3.13): each is served only by its
+# exact version.
+RUNTIME = "provided.al2023"
+BOOTSTRAP = """#!/usr/bin/python3
+import json, os, sys, traceback, urllib.request
+sys.path.insert(0, "/var/task")
+import app
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(r.read() or b"null")
+    try:
+        path, body = "/response", json.dumps(app.handler(event, None))
+    except Exception as e:
+        path, body = "/error", json.dumps({"errorType": type(e).__name__, "errorMessage": str(e)})
+    sys.stdout.flush()
+    urllib.request.urlopen(urllib.request.Request(api + rid + path, data=body.encode(), method="POST")).read()
+"""
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="image builds and sandboxes need root")
 
@@ -77,7 +97,7 @@ def lamina(*args, timeout=1800, check=True):
 def zip_with_binary(binary: bytes) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, content, mode in [("app.py", HANDLER, 0o644), ("bin/hello", binary, 0o755)]:
+        for name, content, mode in [("app.py", HANDLER, 0o644), ("bin/hello", binary, 0o755), ("bootstrap", BOOTSTRAP, 0o755)]:
             info = zipfile.ZipInfo(name)
             info.external_attr = (0o100000 | mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -89,6 +109,9 @@ def py_zip(source: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("app.py", source)
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = (0o100000 | 0o755) << 16
+        z.writestr(info, BOOTSTRAP)
     return buf.getvalue()
 
 
@@ -121,10 +144,14 @@ def test_built_manifests_are_probed_from_the_images(images):
     assert (d12["os_id"], d12["os_version"], d12["glibc_version"]) == ("debian", "12", "2.36")
     assert (d13["os_id"], d13["os_version"]) == ("debian", "13")
     assert tuple(int(x) for x in d13["glibc_version"].split(".")) >= (2, 38)
-    assert d12["runtimes"][RUNTIME]["version"].startswith("3.11.")
-    assert d13["runtimes"][RUNTIME]["version"].startswith("3.13.")
-    assert d12["runtimes"][RUNTIME]["interpreter"] == "/usr/bin/python3"
-    assert d12["runtimes"]["nodejs20.x"]["interpreter"] == "/usr/bin/node"
+    # Each Python runtime only by its exact interpreter: bookworm has 3.11, trixie 3.13.
+    assert d12["runtimes"]["python3.11"]["version"].startswith("3.11.")
+    assert d12["runtimes"]["python3.11"]["interpreter"] == "/usr/bin/python3.11"
+    assert d13["runtimes"]["python3.13"]["version"].startswith("3.13.")
+    assert d13["runtimes"]["python3.13"]["interpreter"] == "/usr/bin/python3.13"
+    assert [r for r in d12["runtimes"] if r.startswith("python")] == ["python3.11"]
+    assert [r for r in d13["runtimes"] if r.startswith("python")] == ["python3.13"]
+    assert RUNTIME in d12["runtimes"] and RUNTIME in d13["runtimes"]
     assert "GLIBC_2.36" in d12["libraries"]["libc.so.6"] and "GLIBC_2.38" not in d12["libraries"]["libc.so.6"]
     assert "GLIBC_2.38" in d13["libraries"]["libc.so.6"]
     assert any(k.startswith("libssl.so") or k.startswith("libstdc++") or k.startswith("libz.so") for k in d12["libraries"])

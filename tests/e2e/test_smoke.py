@@ -4,7 +4,7 @@ from conftest import PY_HELLO, ROLE
 
 
 def test_create_and_get_function_with_boto3(lam):
-    created = lam.create_function(FunctionName="smoke", Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": PY_HELLO})
+    created = lam.create_function(FunctionName="smoke", Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": PY_HELLO})
     assert created["FunctionName"] == "smoke"
     assert created["Version"] == "$LATEST"
     got = lam.get_function_configuration(FunctionName="smoke")

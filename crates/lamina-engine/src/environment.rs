@@ -7,8 +7,8 @@ use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::images::ResolvedEnvironment;
 use bytes::Bytes;
-use lamina_model::environment::RuntimeVersion;
 use lamina_model::{Function, FunctionVersion};
 use lamina_runtime_api::{InitOutcome, Invocation, InvokeOutcome, RuntimeApi, RuntimeApiConfig};
 use lamina_sandbox::{ImageRoot, Network, Sandbox, SandboxSpec};
@@ -92,8 +92,9 @@ impl Env {
         key: PoolKey,
         generation: u64,
         image: ImageRoot,
-        runtime_version: Option<&RuntimeVersion>,
+        resolved: &ResolvedEnvironment,
     ) -> Result<Env, StartFault> {
+        let runtime_version = resolved.runtime_version.as_ref();
         let code_dir = shared.code.dir_for(&version.code).await?;
         let mut layer_dirs = Vec::new();
         for layer in &version.spec.layers {
@@ -101,7 +102,14 @@ impl Env {
                 layer_dirs.push(shared.code.dir_for(content).await?);
             }
         }
-        let argv = launch::command(version, &code_dir, &layer_dirs).map_err(StartFault::Launch)?;
+        let argv = launch::command(
+            version,
+            &resolved.image,
+            resolved.served.as_ref(),
+            &code_dir,
+            &layer_dirs,
+        )
+        .map_err(StartFault::Launch)?;
         let host_network = function
             .tags
             .get("lamina:network")
@@ -185,8 +193,8 @@ impl Env {
         .map_err(|e| EngineError::Internal(format!("sandbox start task failed: {e}")))?;
         let sandbox = match started {
             Ok(s) => s,
-            Err(lamina_sandbox::SandboxError::Exec { .. }) => {
-                return Err(StartFault::Launch(LaunchFault::NoBootstrap));
+            Err(lamina_sandbox::SandboxError::Exec { path, message, .. }) => {
+                return Err(StartFault::Launch(LaunchFault::Exec { path, message }));
             }
             Err(e) => return Err(StartFault::Engine(e.into())),
         };

@@ -8,10 +8,10 @@
 //! Neither lookup touches the disk. The registry is read only on a cold start (a warm
 //! invoke reuses its sandbox's image), under a read lock that readers share.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
-use lamina_model::environment::{ImageId, RuntimeVersion};
+use lamina_model::environment::{ImageId, RuntimeVersion, ServedRuntime};
 use lamina_model::{Function, FunctionVersion};
 use lamina_sandbox::ImageRoot;
 
@@ -22,6 +22,9 @@ pub struct ResolvedEnvironment {
     pub image: ImageId,
     /// The runtime version (`None` for a function without a runtime).
     pub runtime_version: Option<RuntimeVersion>,
+    /// How the image serves the function's runtime (its interpreter's absolute path and
+    /// version, from the image's manifest); `None` when it does not, or for `provided*`.
+    pub served: Option<ServedRuntime>,
 }
 
 impl ResolvedEnvironment {
@@ -30,6 +33,7 @@ impl ResolvedEnvironment {
         Self {
             image: ImageId::host(),
             runtime_version: None,
+            served: None,
         }
     }
 }
@@ -39,6 +43,47 @@ impl ResolvedEnvironment {
 pub trait EnvironmentResolver: Send + Sync + 'static {
     /// The environment `version` of `function` runs in now.
     fn resolve(&self, function: &Function, version: &FunctionVersion) -> ResolvedEnvironment;
+}
+
+/// Runs everything on `host`, each runtime by the host interpreter recorded for it (what
+/// `lamina local` uses: no plans, no other images). A runtime the host does not serve
+/// resolves with no interpreter, and its cold start is refused naming the runtime.
+#[derive(Debug, Clone)]
+pub struct HostResolver {
+    region: String,
+    runtimes: BTreeMap<String, ServedRuntime>,
+}
+
+impl HostResolver {
+    /// `runtimes` as probed from the host (runtime id → interpreter).
+    pub fn new(region: &str, runtimes: BTreeMap<String, ServedRuntime>) -> Self {
+        Self {
+            region: region.to_string(),
+            runtimes,
+        }
+    }
+
+    /// How the host serves `runtime`.
+    pub fn served(&self, runtime: &str) -> Option<&ServedRuntime> {
+        self.runtimes.get(runtime)
+    }
+
+    /// The runtimes the host serves, with their interpreter versions.
+    pub fn runtimes(&self) -> &BTreeMap<String, ServedRuntime> {
+        &self.runtimes
+    }
+}
+
+impl EnvironmentResolver for HostResolver {
+    fn resolve(&self, _function: &Function, version: &FunctionVersion) -> ResolvedEnvironment {
+        let image = ImageId::host();
+        let runtime = version.spec.runtime;
+        ResolvedEnvironment {
+            runtime_version: runtime.map(|r| RuntimeVersion::new(&self.region, &r, &image)),
+            served: runtime.and_then(|r| self.runtimes.get(r.id()).cloned()),
+            image,
+        }
+    }
 }
 
 /// Image id → root file system, for the images this engine can start sandboxes on.

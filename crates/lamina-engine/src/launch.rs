@@ -1,38 +1,78 @@
-//! What a sandbox runs for a function: the command line for its runtime family and the
-//! exact environment Lambda gives a function (reference §2.4), user variables included.
-//! Nothing of the platform's own environment leaks in.
+//! What a sandbox runs for a function: the command line and the exact environment Lambda
+//! gives a function (reference §2.4), user variables included. Nothing of the platform's own
+//! environment leaks in.
+//!
+//! The runtime's launch recipe (argv, `AWS_EXECUTION_ENV`, `PYTHONPATH`/`NODE_PATH`) is the
+//! model's ([`Runtime::argv`], [`Runtime::launch_env`]); the interpreter is the absolute path
+//! the image's manifest records for the runtime, so no `PATH` search decides which
+//! interpreter runs.
 
 use std::path::{Path, PathBuf};
 
-use lamina_model::runtime::{self, Family};
+use lamina_model::environment::{ImageId, ServedRuntime};
+use lamina_model::runtime::{Family, Runtime};
 use lamina_model::{Account, Function, FunctionVersion};
 
-/// Where Lamina's runtime clients are mounted.
-pub const RUNTIME_DIR: &str = "/var/runtime";
-/// Where the function's code is mounted.
-pub const TASK_ROOT: &str = "/var/task";
+pub use lamina_model::runtime::{RUNTIME_DIR, TASK_ROOT};
 
-/// Why a function cannot be started, before any sandbox exists.
+/// Why a function cannot be started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LaunchFault {
     /// No executable bootstrap in the code or in `/opt` (`Runtime.InvalidEntrypoint`).
     NoBootstrap,
     /// A runtime Lamina cannot run (Java, .NET, Ruby, Go, images).
     Unsupported(String),
+    /// The image the function resolves to has no interpreter for its runtime.
+    NotServed {
+        /// The runtime.
+        runtime: String,
+        /// The image.
+        image: ImageId,
+    },
+    /// The sandbox could not execute the runtime's program.
+    Exec {
+        /// The program (`/usr/bin/python3.11`, `/var/task/bootstrap`).
+        path: String,
+        /// The OS error.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for LaunchFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoBootstrap => f.write_str(
+                "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]",
+            ),
+            Self::Unsupported(runtime) => write!(
+                f,
+                "The runtime parameter of {runtime} is not supported by Lamina yet: it runs provided, provided.al2, provided.al2023, python3.x and nodejs*.x functions"
+            ),
+            Self::NotServed { runtime, image } => write!(
+                f,
+                "environment image {image} has no interpreter for runtime {runtime}"
+            ),
+            Self::Exec { path, message } => write!(f, "exec {path}: {message}"),
+        }
+    }
 }
 
 /// The runtime's command line. For `provided*`, the bootstrap in the code wins over one in
 /// a layer, as in Lambda; the host paths are checked so a missing one is reported before a
-/// sandbox is made.
+/// sandbox is made. For an interpreted runtime, `served` is how the image serves it (from
+/// its manifest); the interpreter is started by that absolute path.
 pub fn command(
     version: &FunctionVersion,
+    image: &ImageId,
+    served: Option<&ServedRuntime>,
     code_dir: &Path,
     layer_dirs: &[PathBuf],
 ) -> Result<Vec<String>, LaunchFault> {
-    let runtime_id = version.spec.runtime.clone().unwrap_or_default();
-    let family = runtime::lookup(&runtime_id).map(|r| r.family);
-    match family {
-        Some(Family::Provided) => {
+    let Some(runtime) = version.spec.runtime else {
+        return Err(LaunchFault::Unsupported("(none)".into()));
+    };
+    match runtime.family() {
+        Family::Provided => {
             if is_executable(&code_dir.join("bootstrap")) {
                 return Ok(vec![format!("{TASK_ROOT}/bootstrap")]);
             }
@@ -45,15 +85,14 @@ pub fn command(
             }
             Err(LaunchFault::NoBootstrap)
         }
-        Some(Family::Python) => Ok(vec![
-            "python3".into(),
-            format!("{RUNTIME_DIR}/python/bootstrap.py"),
-        ]),
-        Some(Family::Node) => Ok(vec![
-            "node".into(),
-            format!("{RUNTIME_DIR}/nodejs/bootstrap.js"),
-        ]),
-        _ => Err(LaunchFault::Unsupported(runtime_id)),
+        Family::Python | Family::Node => served
+            .filter(|s| s.interpreter.starts_with('/'))
+            .and_then(|s| runtime.argv(&s.interpreter))
+            .ok_or_else(|| LaunchFault::NotServed {
+                runtime: runtime.to_string(),
+                image: image.clone(),
+            }),
+        Family::Other => Err(LaunchFault::Unsupported(runtime.to_string())),
     }
 }
 
@@ -80,16 +119,12 @@ pub struct EnvContext<'a> {
 /// the function's own (which validation keeps away from the reserved names).
 pub fn environment(ctx: &EnvContext<'_>) -> Vec<(String, String)> {
     let spec = &ctx.version.spec;
-    let runtime_id = spec.runtime.clone().unwrap_or_default();
-    let family = runtime::lookup(&runtime_id).map(|r| r.family);
+    let runtime: Option<Runtime> = spec.runtime;
     let mut env: Vec<(String, String)> = Vec::with_capacity(32 + spec.environment.len());
     let mut set = |k: &str, v: String| env.push((k.to_string(), v));
     set("_HANDLER", spec.handler.clone().unwrap_or_default());
     set("AWS_REGION", ctx.account.region.clone());
     set("AWS_DEFAULT_REGION", ctx.account.region.clone());
-    if family != Some(Family::Provided) {
-        set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{runtime_id}"));
-    }
     set("AWS_LAMBDA_FUNCTION_NAME", ctx.function.name.clone());
     set(
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
@@ -134,25 +169,9 @@ pub fn environment(ctx: &EnvContext<'_>) -> Vec<(String, String)> {
     set("AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129:2000".into());
     set("_AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129".into());
     set("_AWS_XRAY_DAEMON_PORT", "2000".into());
-    match family {
-        Some(Family::Python) => {
-            set("PYTHONPATH", RUNTIME_DIR.into());
-        }
-        Some(Family::Node) => {
-            let major = runtime_id
-                .trim_start_matches("nodejs")
-                .split('.')
-                .next()
-                .unwrap_or("")
-                .to_string();
-            set(
-                "NODE_PATH",
-                format!(
-                    "/opt/nodejs/node{major}/node_modules:/opt/nodejs/node_modules:{RUNTIME_DIR}/node_modules"
-                ),
-            );
-        }
-        _ => {}
+    // The runtime's own variables (AWS_EXECUTION_ENV, its module path), from its recipe.
+    for (k, v) in runtime.map(Runtime::launch_env).unwrap_or_default() {
+        set(k, v);
     }
     for (k, v) in &spec.environment {
         env.push((k.clone(), v.clone()));
@@ -170,7 +189,7 @@ mod tests {
         FunctionVersion {
             version: "$LATEST".into(),
             spec: FunctionSpec {
-                runtime: Some(runtime.into()),
+                runtime: Some(runtime.parse().unwrap()),
                 role: "arn:aws:iam::000000000000:role/r".into(),
                 handler: Some("app.handler".into()),
                 description: String::new(),
@@ -252,14 +271,37 @@ mod tests {
         assert!(!env.iter().any(|(k, _)| k == "AWS_EXECUTION_ENV"));
         let empty = std::env::temp_dir().join(format!("lamina-launch-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&empty).unwrap();
-        assert_eq!(command(&v, &empty, &[]), Err(LaunchFault::NoBootstrap));
+        let host = ImageId::host();
         assert_eq!(
-            command(&version("java21"), &empty, &[]),
-            Err(LaunchFault::Unsupported("java21".into()))
+            command(&v, &host, None, &empty, &[]),
+            Err(LaunchFault::NoBootstrap)
         );
         assert_eq!(
-            command(&version("nodejs20.x"), &empty, &[]).unwrap()[0],
-            "node"
+            command(&version("java21"), &host, None, &empty, &[]),
+            Err(LaunchFault::Unsupported("java21".into()))
+        );
+    }
+
+    #[test]
+    fn interpreters_start_by_the_manifests_absolute_path() {
+        let empty = std::path::Path::new("/nonexistent");
+        let host = ImageId::host();
+        let node = ServedRuntime {
+            interpreter: "/var/lang/nodejs22/bin/node".into(),
+            version: "22.23.5".into(),
+        };
+        assert_eq!(
+            command(&version("nodejs22.x"), &host, Some(&node), empty, &[]).unwrap(),
+            [
+                "/var/lang/nodejs22/bin/node",
+                "/var/runtime/nodejs/bootstrap.js"
+            ]
+        );
+        // No interpreter recorded: refused, naming the runtime and the image.
+        let fault = command(&version("python3.13"), &host, None, empty, &[]).unwrap_err();
+        assert_eq!(
+            fault.to_string(),
+            "environment image host has no interpreter for runtime python3.13"
         );
     }
 }

@@ -32,7 +32,7 @@ use lamina_store::Store;
 
 pub use environment::StartFault;
 pub use error::EngineError;
-pub use images::{EnvironmentResolver, ImageRegistry, ResolvedEnvironment};
+pub use images::{EnvironmentResolver, HostResolver, ImageRegistry, ResolvedEnvironment};
 pub use logs::{LogEvent, LogStore};
 pub use outcome::InvokeOutput;
 pub use pool::Throttle;
@@ -233,14 +233,14 @@ impl Engine {
                     key,
                     lease.generation,
                     self.image_root(&resolved)?,
-                    resolved.runtime_version.as_ref(),
+                    &resolved,
                 )
                 .await;
                 self.refill_netns();
                 started.map_err(|e| match e {
                     StartFault::Launch(fault) => LambdaError::new(
                         lamina_model::ErrorKind::InvalidRuntime,
-                        format!("{} cannot start: {fault:?}", function.name),
+                        format!("{} cannot start: {fault}", function.name),
                     ),
                     StartFault::Engine(e) => LambdaError::service(format!(
                         "starting an execution environment for {} failed: {e}",
@@ -283,7 +283,7 @@ impl Engine {
                 key,
                 lease.generation,
                 self.image_root(&resolved)?,
-                resolved.runtime_version.as_ref(),
+                &resolved,
             )
             .await
             {
@@ -291,15 +291,18 @@ impl Engine {
                     self.refill_netns();
                     env
                 }
-                Err(StartFault::Launch(LaunchFault::NoBootstrap)) => {
-                    return Ok(self.entrypoint_failure(&req, request_id));
+                Err(StartFault::Launch(
+                    fault @ (LaunchFault::NoBootstrap | LaunchFault::Exec { .. }),
+                )) => {
+                    tracing::warn!(function = %req.function.name, image = %resolved.image, "{fault}");
+                    return Ok(self.entrypoint_failure(&req, request_id, &fault));
                 }
-                Err(StartFault::Launch(LaunchFault::Unsupported(runtime))) => {
+                Err(StartFault::Launch(
+                    fault @ (LaunchFault::Unsupported(_) | LaunchFault::NotServed { .. }),
+                )) => {
                     return Err(LambdaError::new(
                         lamina_model::ErrorKind::InvalidRuntime,
-                        format!(
-                            "The runtime parameter of {runtime} is not supported by Lamina yet: it runs provided, provided.al2, provided.al2023, python3.x and nodejs*.x functions"
-                        ),
+                        fault.to_string(),
                     ));
                 }
                 Err(StartFault::Engine(e)) => {
@@ -360,6 +363,7 @@ impl Engine {
                 ResolvedEnvironment {
                     image,
                     runtime_version,
+                    served: None,
                 }
             }
         }
@@ -381,7 +385,12 @@ impl Engine {
 
     /// An invocation of a function whose bootstrap is missing: Lambda's
     /// `Runtime.InvalidEntrypoint`, logged like any other invocation.
-    fn entrypoint_failure(&self, req: &InvokeRequest, request_id: String) -> InvokeOutput {
+    fn entrypoint_failure(
+        &self,
+        req: &InvokeRequest,
+        request_id: String,
+        fault: &LaunchFault,
+    ) -> InvokeOutput {
         let stream = self.shared.logs.new_stream(
             &req.version.spec.logging.log_group,
             logs::stream_name(&req.version.version),
@@ -404,7 +413,9 @@ impl Engine {
             let from = s.position();
             s.push("INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.InvalidEntrypoint".to_string());
             s.push(report::start_line(&request_id, &req.version.version));
-            s.push(format!("RequestId: {request_id} Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]\nRuntime.InvalidEntrypoint"));
+            s.push(format!(
+                "RequestId: {request_id} Error: {fault}\nRuntime.InvalidEntrypoint"
+            ));
             s.push(report::end_line(&request_id));
             s.push(report.line());
             s.since(from)

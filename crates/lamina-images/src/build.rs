@@ -149,10 +149,11 @@ pub fn build(
 
     progress.phase(3);
     let manifest = crate::probe::probe(&rootfs, req.id.clone());
-    if manifest
+    // The base packages put the suite's python3 in: it must run and be some python3.x.
+    if !manifest
         .runtimes
-        .get("python3.12")
-        .is_none_or(|r| r.version.is_empty())
+        .iter()
+        .any(|(id, r)| id.starts_with("python3.") && !r.version.is_empty())
     {
         return Err(ImagesError::Step {
             step: "probe".into(),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use lamina_model::environment::{ImageId, ImageManifest, ServedRuntime, os_release};
-use lamina_model::runtime::{Family, RUNTIMES, is_runnable};
+use lamina_model::runtime::{Family, RUNTIMES, Runtime};
 use sha2::{Digest, Sha256};
 
 use crate::chroot::{RootCommand, run_captured};
@@ -197,46 +197,58 @@ pub fn parse_version(output: &str) -> Option<String> {
     Some(word.trim_start_matches('v').to_string())
 }
 
-/// Asks `program --version` inside `root` (directly for `/`); `None` if absent or failing.
-fn interpreter_version(root: &Path, program: &str) -> Option<(String, String)> {
-    let path = ["usr/bin", "bin", "usr/local/bin"]
-        .iter()
-        .map(|d| format!("{d}/{program}"))
-        .find(|p| resolve_in(root, p).is_some_and(|f| f.is_file()))?;
+/// Asks the interpreter at `path` (absolute, inside `root`) for `--version`, running it in
+/// the image (directly for `/`); `None` if absent, not a file, or failing.
+fn interpreter_version(root: &Path, path: &str) -> Option<String> {
+    if !resolve_in(root, path).is_some_and(|f| f.is_file()) {
+        return None;
+    }
     let mut cmd = if root == Path::new("/") {
-        let mut c = Command::new(format!("/{path}"));
+        let mut c = Command::new(path);
         c.arg("--version");
         c
     } else {
-        RootCommand::new(root, vec![format!("/{path}"), "--version".into()])
+        RootCommand::new(root, vec![path.to_string(), "--version".into()])
             .command()
             .ok()?
     };
-    let out = run_captured(program, &mut cmd).ok()?;
-    Some((format!("/{path}"), parse_version(&out)?))
+    let out = run_captured(path, &mut cmd).ok()?;
+    parse_version(&out)
 }
 
-/// Every runtime the image can serve: each Python runtime through its `python3`, each
-/// Node.js runtime through its `node`, and the `provided` runtimes (which need nothing).
+/// Every runtime the image can serve, each with the exact interpreter that serves it: the
+/// first of the runtime's candidate paths ([`Runtime::interpreter_candidates`]) present in
+/// the image whose version is the runtime's (`python3.13` only by a 3.13.x, `nodejs22.x`
+/// only by a 22.x); and the `provided` runtimes, which need nothing. Each interpreter is run
+/// once however many runtimes ask for it.
 pub fn probe_runtimes(root: &Path) -> BTreeMap<String, ServedRuntime> {
-    let python = interpreter_version(root, "python3");
-    let node = interpreter_version(root, "node");
+    let mut asked: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut out = BTreeMap::new();
-    for rt in RUNTIMES.iter().filter(|r| is_runnable(r.id)) {
-        let served = match rt.family {
-            Family::Python => python.clone(),
-            Family::Node => node.clone(),
-            Family::Provided => Some((String::new(), String::new())),
-            _ => None,
-        };
-        if let Some((interpreter, version)) = served {
-            out.insert(
-                rt.id.to_string(),
-                ServedRuntime {
-                    interpreter,
-                    version,
-                },
-            );
+    for info in RUNTIMES {
+        let runtime = Runtime::from(info);
+        let served =
+            match runtime.family() {
+                Family::Provided => Some(ServedRuntime {
+                    interpreter: String::new(),
+                    version: String::new(),
+                }),
+                Family::Python | Family::Node => runtime
+                    .interpreter_candidates()
+                    .into_iter()
+                    .find_map(|path| {
+                        let version = asked
+                            .entry(path.clone())
+                            .or_insert_with(|| interpreter_version(root, &path))
+                            .clone()?;
+                        runtime.accepts_version(&version).then_some(ServedRuntime {
+                            interpreter: path,
+                            version,
+                        })
+                    }),
+                Family::Other => None,
+            };
+        if let Some(served) = served {
+            out.insert(info.id.to_string(), served);
         }
     }
     out
@@ -408,10 +420,32 @@ mod tests {
         assert!(m.libraries["libc.so.6"].contains("GLIBC_2.36"));
         assert!(!m.libraries["libc.so.6"].contains("GLIBC_2.38"));
         assert!(m.libraries.contains_key("ld-linux-x86-64.so.2"));
-        let py = &m.runtimes["python3.12"];
-        assert_eq!(py.interpreter, "/usr/bin/python3");
-        assert!(py.version.starts_with("3.11."), "{py:?}");
-        assert!(m.runtimes["nodejs20.x"].version.starts_with("20."));
+        // The host's own interpreters, each claimed only for its own version.
+        let python = run_version("/usr/bin/python3");
+        let (major, minor) = {
+            let mut p = python.split('.');
+            (p.next().unwrap().to_string(), p.next().unwrap().to_string())
+        };
+        let py = &m.runtimes[&format!("python{major}.{minor}")];
+        assert_eq!(py.interpreter, format!("/usr/bin/python{major}.{minor}"));
+        assert_eq!(py.version, python);
+        let pythons: Vec<_> = m
+            .runtimes
+            .keys()
+            .filter(|k| k.starts_with("python"))
+            .collect();
+        assert_eq!(pythons, [&format!("python{major}.{minor}")]);
+        if Path::new("/usr/bin/node").exists() {
+            let node = run_version("/usr/bin/node");
+            let major = node.split('.').next().unwrap();
+            let nodes: Vec<_> = m
+                .runtimes
+                .keys()
+                .filter(|k| k.starts_with("nodejs"))
+                .collect();
+            assert_eq!(nodes, [&format!("nodejs{major}.x")]);
+            assert_eq!(m.runtimes[&format!("nodejs{major}.x")].version, node);
+        }
     }
 
     #[test]
@@ -427,6 +461,11 @@ mod tests {
         let after = probe_libraries_cached(root.path(), cache.path());
         assert!(!after.contains_key("libc.so.6"));
         assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
+    }
+
+    fn run_version(path: &str) -> String {
+        let out = Command::new(path).arg("--version").output().unwrap();
+        parse_version(&String::from_utf8_lossy(&out.stdout)).unwrap()
     }
 
     #[test]

@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ImagesError;
 
-/// Bumped whenever the build steps change what a recipe produces, so caches rebuild.
-pub const RECIPE_VERSION: u32 = 1;
+/// Bumped whenever the build steps change what a recipe produces or what its manifest
+/// records (2: interpreters probed by exact version), so caches rebuild.
+pub const RECIPE_VERSION: u32 = 2;
 
 /// Packages every image gets: the runtimes Lamina serves and the CA bundle.
 pub const BASE_PACKAGES: [&str; 3] = ["python3", "nodejs", "ca-certificates"];

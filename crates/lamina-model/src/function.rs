@@ -56,8 +56,8 @@ pub struct LoggingConfig {
 /// The configuration a user controls, one per version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionSpec {
-    /// Runtime identifier; `None` for container images.
-    pub runtime: Option<String>,
+    /// The runtime, stored as its identifier; `None` for container images.
+    pub runtime: Option<crate::runtime::Runtime>,
     /// Execution role ARN.
     pub role: String,
     /// Handler, e.g. `app.handler`.

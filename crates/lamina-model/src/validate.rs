@@ -117,16 +117,16 @@ fn runtime_ids() -> String {
     all.join(", ")
 }
 
-/// A function's `Runtime`: one Lambda has had. Lambda answers an unknown one with
-/// `InvalidParameterValueException` in its own words (not the model's `ValidationException`).
-pub fn runtime(id: &str) -> LambdaResult<()> {
-    if runtime::lookup(id).is_some() {
-        return Ok(());
-    }
-    Err(LambdaError::invalid_parameter(format!(
-        "Value {id} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [{}] or be a valid ARN",
-        runtime_ids()
-    )))
+/// A function's `Runtime`: one Lambda has had, parsed once into the typed [`runtime::Runtime`].
+/// Lambda answers an unknown one with `InvalidParameterValueException` in its own words (not
+/// the model's `ValidationException`).
+pub fn runtime(id: &str) -> LambdaResult<runtime::Runtime> {
+    runtime::Runtime::parse(id).map_err(|_| {
+        LambdaError::invalid_parameter(format!(
+            "Value {id} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [{}] or be a valid ARN",
+            runtime_ids()
+        ))
+    })
 }
 
 /// A layer's `CompatibleRuntimes`: each one Lambda has had, checked as the API model's

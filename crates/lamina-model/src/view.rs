@@ -150,7 +150,7 @@ impl FunctionConfiguration {
         Self {
             function_name: function.name.clone(),
             function_arn,
-            runtime: spec.runtime.clone(),
+            runtime: spec.runtime.map(String::from),
             role: spec.role.clone(),
             handler: spec.handler.clone(),
             code_size: version.code.size,

@@ -28,7 +28,7 @@ fn hello_python_function_is_ready_to_run() {
     let model = Model::build(&Context::new(&t, &BTreeMap::new())).unwrap();
     let f = model.function("HelloWorldFunction").unwrap();
     assert_eq!(f.handler.as_deref(), Some("app.lambda_handler"));
-    assert_eq!(f.runtime.as_deref(), Some("python3.12"));
+    assert_eq!(f.runtime.as_deref(), Some("python3.11"));
     assert_eq!((f.memory_size, f.timeout), (128, 3));
     assert_eq!(f.package_type, PackageType::Zip);
     assert_eq!(f.architectures, ["x86_64"]);

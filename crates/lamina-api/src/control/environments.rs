@@ -16,6 +16,7 @@ use lamina_model::environment::{
     EnvironmentError, FunctionFacts, ImageCatalog, ImageId, ImageManifest, MigrationPlan, PlanSet,
     Resolution,
 };
+use lamina_model::runtime::Runtime;
 use lamina_model::{Clock, Function, FunctionVersion, LambdaError};
 use time::OffsetDateTime;
 
@@ -202,6 +203,32 @@ impl Environments {
     }
 }
 
+impl Environments {
+    /// Refuses a runtime no image of this server serves, before anything is stored: the
+    /// 400 says why and which runtimes this server serves. A function is never run by
+    /// another language version than its runtime names.
+    pub fn check_servable(&self, runtime: Runtime) -> Result<(), LambdaError> {
+        let catalog = self.catalog();
+        if catalog.iter().any(|m| {
+            m.runtimes.contains_key(runtime.id())
+                || (m.runtimes.is_empty() && runtime.is_runnable())
+        }) {
+            return Ok(());
+        }
+        let served: Vec<String> = catalog.runtimes_served().into_keys().collect();
+        let why = match runtime.language() {
+            Some(language) => format!(
+                "no environment image of this server has {language} (build or register an image that provides it; see docs/images.md)"
+            ),
+            None => "Lamina does not run this runtime family yet".to_string(),
+        };
+        Err(LambdaError::invalid_parameter(format!(
+            "The runtime parameter of {runtime} is not served by this Lamina server: {why}. Runtimes this server serves: {}",
+            served.join(", ")
+        )))
+    }
+}
+
 /// An environment error as the client sees it: a plan that collides with another is a
 /// conflict (409); everything else is a bad parameter (400).
 pub fn client_error(e: EnvironmentError) -> LambdaError {
@@ -240,9 +267,14 @@ impl lamina_engine::EnvironmentResolver for Environments {
         version: &FunctionVersion,
     ) -> lamina_engine::ResolvedEnvironment {
         let r = Environments::resolve(self, function, version);
+        let served = version
+            .spec
+            .runtime
+            .and_then(|runtime| self.catalog().served(&r.image, &runtime).cloned());
         lamina_engine::ResolvedEnvironment {
             image: r.image,
             runtime_version: r.runtime_version,
+            served,
         }
     }
 }

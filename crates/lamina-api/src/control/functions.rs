@@ -31,7 +31,8 @@ impl Control {
         let runtime = input
             .runtime
             .ok_or_else(|| LambdaError::invalid_parameter("Runtime and Handler are mandatory parameters for functions created with deployment packages."))?;
-        validate::runtime(&runtime)?;
+        let runtime = validate::runtime(&runtime)?;
+        self.environments.check_servable(runtime)?;
         let handler = input
             .handler
             .ok_or_else(|| LambdaError::invalid_parameter("Runtime and Handler are mandatory parameters for functions created with deployment packages."))?;
@@ -235,7 +236,8 @@ impl Control {
             spec.environment = env.variables;
         }
         if let Some(runtime) = input.runtime {
-            validate::runtime(&runtime)?;
+            let runtime = validate::runtime(&runtime)?;
+            self.environments.check_servable(runtime)?;
             spec.runtime = Some(runtime);
         }
         if let Some(tracing) = input.tracing_config {

@@ -167,7 +167,7 @@ impl Control {
             functions.push(FunctionStatus {
                 function: function.name.clone(),
                 version: version.version.clone(),
-                runtime: version.spec.runtime.clone(),
+                runtime: version.spec.runtime.map(String::from),
                 last_modified: version.last_modified,
                 update_runtime_on: function.runtime_management.update_runtime_on.clone(),
                 image: r.image,
@@ -243,7 +243,7 @@ impl Control {
                 SimulatedFunction {
                     function: function.name.clone(),
                     version: version.version.clone(),
-                    runtime: version.spec.runtime.clone(),
+                    runtime: version.spec.runtime.map(String::from),
                     changes: before.image != after.image,
                     image_now: before.image,
                     image_at: after.image,

@@ -200,6 +200,26 @@ impl ImageCatalog {
         self.images.values()
     }
 
+    /// How `image` serves `runtime`: the interpreter's absolute path and exact version, as
+    /// probed. `None` when the image is unknown, unprobed or does not serve it.
+    pub fn served(&self, image: &ImageId, runtime: &str) -> Option<&ServedRuntime> {
+        self.images.get(image)?.runtimes.get(runtime)
+    }
+
+    /// Every runtime some image serves → the images serving it with their interpreter
+    /// versions, ordered by runtime id then image id. Unprobed images add nothing.
+    pub fn runtimes_served(&self) -> BTreeMap<String, Vec<(ImageId, String)>> {
+        let mut out: BTreeMap<String, Vec<(ImageId, String)>> = BTreeMap::new();
+        for m in self.images.values() {
+            for (runtime, served) in &m.runtimes {
+                out.entry(runtime.clone())
+                    .or_default()
+                    .push((m.id.clone(), served.version.clone()));
+            }
+        }
+        out
+    }
+
     /// Whether `image` can serve `runtime`. An image whose manifest lists no runtimes has
     /// not been probed, and is assumed to serve every runtime Lamina runs.
     pub fn serves(&self, image: &ImageId, runtime: &str) -> bool {

@@ -188,6 +188,17 @@ impl Runner {
                 return Err(e.into());
             }
         };
+        // Local functions run on `host`, each runtime by the host's interpreter of exactly
+        // that version (probed here, as the server probes its images).
+        let runtimes = tokio::task::spawn_blocking(|| {
+            lamina_images::probe::probe_runtimes(std::path::Path::new("/"))
+        })
+        .await
+        .unwrap_or_default();
+        engine.set_resolver(Arc::new(lamina_engine::HostResolver::new(
+            &account.region,
+            runtimes,
+        )));
         Ok(Runner {
             project,
             engine,
@@ -240,6 +251,8 @@ impl Runner {
         let runtime = f.runtime.clone().ok_or_else(|| {
             not_runnable("it has no Runtime (set it on the function or in Globals)".into())
         })?;
+        let typed_runtime = lamina_model::runtime::Runtime::parse(&runtime)
+            .map_err(|e| not_runnable(e.to_string()))?;
         let code_dir = f.code_dir(&self.project.template_dir).ok_or_else(|| {
             not_runnable(
                 "its code is not a local folder or zip (CodeUri on S3, or InlineCode); point CodeUri at a folder".into(),
@@ -303,7 +316,7 @@ impl Runner {
         let version = FunctionVersion {
             version: LATEST.into(),
             spec: FunctionSpec {
-                runtime: Some(runtime),
+                runtime: Some(typed_runtime),
                 role: format!("arn:aws:iam::{}:role/lamina-local", self.account.account_id),
                 handler: f.handler.clone(),
                 description: String::new(),

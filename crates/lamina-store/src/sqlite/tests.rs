@@ -146,7 +146,7 @@ fn function(name: &str) -> lamina_model::Function {
         latest: FunctionVersion {
             version: LATEST.into(),
             spec: FunctionSpec {
-                runtime: Some("python3.12".into()),
+                runtime: Some("python3.12".parse().unwrap()),
                 role: "r".into(),
                 handler: Some("app.handler".into()),
                 description: String::new(),

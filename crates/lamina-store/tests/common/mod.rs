@@ -28,7 +28,7 @@ pub fn version(version: &str, description: &str) -> FunctionVersion {
     FunctionVersion {
         version: version.to_string(),
         spec: FunctionSpec {
-            runtime: Some("python3.12".into()),
+            runtime: Some("python3.12".parse().expect("a runtime id")),
             role: "arn:aws:iam::000000000000:role/lambda".into(),
             handler: Some("app.handler".into()),
             description: description.to_string(),
