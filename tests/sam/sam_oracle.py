@@ -77,3 +77,22 @@ if __name__ == "__main__":
     for p in sys.argv[1:]:
         v = translator_verdict(p)
         print(p, "VALID" if v.valid else "INVALID", sorted(v.logical_ids), v.message)
+
+
+def sam_generate_event(*args):
+    """`sam local generate-event ARGS…` run through the SAM CLI's own command line (click,
+    in process: the same flags, defaults and output as the `sam` program): (exit code,
+    stdout)."""
+    from click.testing import CliRunner
+    from samcli.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["local", "generate-event", *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def sam_event_catalog():
+    """Every service, its events and each event's parameters with defaults, as the SAM CLI
+    reads them from its mapping file."""
+    from samcli.lib.generated_sample_events import events
+
+    return events.Events().event_mapping

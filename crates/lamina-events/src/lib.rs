@@ -12,8 +12,6 @@
 
 mod catalog;
 mod error;
-#[cfg(test)]
-mod kinesis_payloads;
 mod md5;
 mod params;
 mod render;

@@ -189,13 +189,11 @@ const NO_LEX_V2: &str = "only Lex V1 is modelled";
 /// Fields that real services send but the crate's types do not model, per event, in
 /// catalog order.
 const NOT_MODELLED: &[(&str, &str)] = &[
-    // REQUEST authorizers receive the caller's user agent; the identity type lacks it.
-    (
-        "apigateway request-authorizer",
-        ".requestContext.identity.userAgent",
-    ),
-    // REST APIs send it; ApiGatewayProxyRequestContext has no such field.
-    ("apigateway aws-proxy", ".requestContext.extendedRequestId"),
+    // SAM's AppSync sample carries Cognito identity fields the identity type does not model.
+    ("appsync resolver", ".identity.claims"),
+    ("appsync resolver", ".identity.defaultAuthStrategy"),
+    ("appsync resolver", ".identity.issuer"),
+    ("appsync resolver", ".identity.sub"),
     // Connect sends the customer's Kinesis Video media stream; ConnectContactData lacks it.
     (
         "connect contact-flow-event",
@@ -203,11 +201,24 @@ const NOT_MODELLED: &[(&str, &str)] = &[
     ),
 ];
 
+/// SAM CLI's samples that the typed models refuse. Lamina prints SAM's samples byte for byte
+/// (the differential suite compares them with the installed SAM CLI), so these flaws of
+/// SAM's files are expected here; `docs/sam.md` lists them.
+const SAM_FLAWS: &[(&str, &str)] = &[
+    ("kinesis apachelog", "Invalid symbol 61"),
+    ("kinesis streams-as-source", "expected i64"),
+    ("kinesis syslog", "invalid float literal"),
+    ("lex book-car", "expected a string"),
+    ("lex book-hotel", "expected a string"),
+    ("ses email-receiving", "missing field `dmarcVerdict`"),
+];
+
 #[test]
 fn every_mappable_event_parses_into_its_aws_lambda_events_type() {
     let mut dropped_fields = Vec::new();
     let mut failures = Vec::new();
     let mut mapped = 0;
+    let mut flawed = 0;
     for spec in lamina_events::catalog() {
         let v = lamina_events::generate(spec.service, spec.name, &BTreeMap::new()).unwrap();
         let id = format!("{} {}", spec.service, spec.name);
@@ -220,7 +231,16 @@ fn every_mappable_event_parses_into_its_aws_lambda_events_type() {
                 failures.push(format!("{id}: neither mapped nor listed as unmapped"))
             }
             None => {}
-            Some(Err(e)) => failures.push(format!("{id}: {e}")),
+            Some(Err(e)) => {
+                let known = SAM_FLAWS
+                    .iter()
+                    .any(|(event, text)| *event == id && e.contains(text));
+                if known {
+                    flawed += 1;
+                } else {
+                    failures.push(format!("{id}: {e}"));
+                }
+            }
             Some(Ok(dropped)) => {
                 mapped += 1;
                 dropped_fields.extend(dropped.into_iter().map(|path| (id.clone(), path)));
@@ -232,8 +252,12 @@ fn every_mappable_event_parses_into_its_aws_lambda_events_type() {
         "typed check failures:\n{}",
         failures.join("\n")
     );
-    assert_eq!(mapped + UNMAPPED.len(), lamina_events::catalog().len());
-    assert_eq!(mapped, 34);
+    assert_eq!(
+        mapped + flawed + UNMAPPED.len(),
+        lamina_events::catalog().len()
+    );
+    assert_eq!(flawed, SAM_FLAWS.len());
+    assert_eq!(mapped, 28);
     let expected: Vec<(String, String)> = NOT_MODELLED
         .iter()
         .map(|(id, path)| (id.to_string(), path.to_string()))
@@ -284,7 +308,7 @@ fn cloudwatch_logs_processor_records_are_cloudwatch_logs_payloads() {
     let v =
         lamina_events::generate("kinesis", "cloudwatch-logs-processor", &BTreeMap::new()).unwrap();
     let records = v["records"].as_array().unwrap();
-    assert_eq!(records.len(), 3);
+    assert_eq!(records.len(), 4);
     let mut kinds = Vec::new();
     for record in records {
         let wrapped = serde_json::json!({ "awslogs": { "data": record["data"] } }).to_string();
@@ -292,5 +316,13 @@ fn cloudwatch_logs_processor_records_are_cloudwatch_logs_payloads() {
         assert!(!logs.aws_logs.data.log_events.is_empty());
         kinds.push(logs.aws_logs.data.message_type);
     }
-    assert_eq!(kinds, ["CONTROL_MESSAGE", "DATA_MESSAGE", "DATA_MESSAGE"]);
+    assert_eq!(
+        kinds,
+        [
+            "CONTROL_MESSAGE",
+            "DATA_MESSAGE",
+            "DATA_MESSAGE",
+            "DATA_MESSAGE"
+        ]
+    );
 }
