@@ -37,6 +37,8 @@ pub struct Gate {
     pub keys: Arc<KeyRing>,
     /// Largest body read for verification (larger requests get 413 before any route).
     pub max_body_bytes: usize,
+    /// Delays refusals to sources that keep failing.
+    pub throttle: lamina_auth::throttle::FailureThrottle,
 }
 
 impl Gate {
@@ -74,7 +76,12 @@ fn not_found(message: String) -> Response {
     crate::error::ApiError(lamina_model::LambdaError::not_found(message)).into_response()
 }
 
-/// The middleware: verifies, decides, audits.
+/// Marks a response as an authentication refusal (for the throttle).
+#[derive(Debug, Clone, Copy)]
+struct Refusal;
+
+/// The middleware: verifies, decides, audits; refusals of authentication (not of access)
+/// to a source that keeps failing are answered after the throttle's delay.
 pub async fn check(
     State((state, gate)): State<(Arc<AppState>, Arc<Gate>)>,
     request: Request,
@@ -83,6 +90,21 @@ pub async fn check(
     if !gate.required() || exempt(request.uri().path()) {
         return next.run(request).await;
     }
+    let source = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let response = verify(state, Arc::clone(&gate), request, next).await;
+    if let (Some(ip), Some(Refusal)) = (source, response.extensions().get::<Refusal>()) {
+        let delay = gate.throttle.failed(ip, std::time::Instant::now());
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+    response
+}
+
+async fn verify(state: Arc<AppState>, gate: Arc<Gate>, request: Request, next: Next) -> Response {
     let source = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -197,5 +219,9 @@ fn refused(error: AuthError, parts: &axum::http::request::Parts, source: &str) -
         reason = %error,
         "request refused"
     );
-    refuse(&error)
+    let mut response = refuse(&error);
+    if !matches!(error, AuthError::AccessDenied(_)) {
+        response.extensions_mut().insert(Refusal);
+    }
+    response
 }

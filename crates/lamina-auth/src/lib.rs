@@ -13,6 +13,7 @@ pub mod access;
 pub mod error;
 pub mod keys;
 pub mod sigv4;
+pub mod throttle;
 
 pub use access::{Decision, FunctionRef, Operation, Owner, decide, policy_allows, policy_denied};
 pub use error::AuthError;

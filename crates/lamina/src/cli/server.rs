@@ -282,6 +282,7 @@ fn auth_gate(args: &ServerArgs, data_dir: &std::path::Path) -> lamina_api::auth:
         mode,
         keys,
         max_body_bytes,
+        throttle: Default::default(),
     }
 }
 
