@@ -19,7 +19,6 @@ use crate::launch::{self, EnvContext, LaunchFault};
 use crate::logs::{Capture, LogStream};
 use crate::outcome::{self, InvokeOutput};
 use crate::peak::MemoryPeak;
-use crate::pool::PoolKey;
 use crate::report::{self, Report};
 use crate::shared::Shared;
 
@@ -40,11 +39,8 @@ impl From<EngineError> for StartFault {
 
 /// A warm or starting execution environment.
 pub struct Env {
-    pub(crate) key: PoolKey,
-    pub(crate) generation: u64,
-    pub(crate) last_used: Instant,
     /// False once it must not serve again (the engine destroys it instead of pooling it).
-    pub(crate) healthy: bool,
+    healthy: bool,
     /// Declared before `sandbox` so it is closed before the sandbox's cgroup is removed.
     peak: MemoryPeak,
     /// The runtime's process, watched for an exit without a registration per invoke.
@@ -89,8 +85,6 @@ impl Env {
         shared: &Arc<Shared>,
         function: &Function,
         version: &FunctionVersion,
-        key: PoolKey,
-        generation: u64,
         image: ImageRoot,
         resolved: &ResolvedEnvironment,
     ) -> Result<Env, StartFault> {
@@ -201,9 +195,6 @@ impl Env {
         let peak = MemoryPeak::open(&shared.sandbox.cgroups, &cgroup_id);
         let exit = ExitWatch::open(sandbox.pid());
         Ok(Env {
-            key,
-            generation,
-            last_used: Instant::now(),
             healthy: true,
             peak,
             exit,
@@ -375,7 +366,6 @@ impl Env {
             stream.push(report.line());
             stream.since(first_line)
         };
-        self.last_used = Instant::now();
         InvokeOutput {
             request_id: req.request_id,
             executed_version: req.version,
@@ -452,6 +442,11 @@ impl Env {
             request_id,
             "init did not finish",
         ))
+    }
+
+    /// Whether it may serve another invocation (pooled) or must be destroyed.
+    pub fn healthy(&self) -> bool {
+        self.healthy
     }
 
     fn mark_dead(&mut self) {

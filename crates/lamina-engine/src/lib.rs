@@ -84,7 +84,7 @@ pub struct InvokeRequest {
 /// The engine.
 pub struct Engine {
     shared: Arc<Shared>,
-    pools: Arc<Pools>,
+    pools: Arc<Pools<Env>>,
     idle_timeout: Duration,
     /// Set once at start-up; read lock-free on every invoke. Unset: everything runs on `host`.
     resolver: std::sync::OnceLock<Arc<dyn EnvironmentResolver>>,
@@ -189,7 +189,10 @@ impl Engine {
             loop {
                 tick.tick().await;
                 let Some(engine) = weak.upgrade() else { break };
-                for env in engine.pools.expired(engine.idle_timeout) {
+                for env in engine
+                    .pools
+                    .expired(engine.idle_timeout, std::time::Instant::now())
+                {
                     env.destroy();
                 }
             }
@@ -230,8 +233,6 @@ impl Engine {
                     &self.shared,
                     function,
                     version,
-                    key,
-                    lease.generation,
                     self.image_root(&resolved)?,
                     &resolved,
                 )
@@ -249,7 +250,8 @@ impl Engine {
                 })?
             }
         };
-        if let Some(stale) = lease.finish(env) {
+        let healthy = env.healthy();
+        if let Some(stale) = lease.finish(env, healthy) {
             stale.destroy();
         }
         Ok(())
@@ -280,8 +282,6 @@ impl Engine {
                 &self.shared,
                 &req.function,
                 &req.version,
-                key,
-                lease.generation,
                 self.image_root(&resolved)?,
                 &resolved,
             )
@@ -325,7 +325,8 @@ impl Engine {
                 &self.shared,
             )
             .await;
-        if let Some(stale) = lease.finish(env) {
+        let healthy = env.healthy();
+        if let Some(stale) = lease.finish(env, healthy) {
             stale.destroy();
         }
         Ok(output)
