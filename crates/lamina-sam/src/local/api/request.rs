@@ -32,7 +32,7 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .rev()
@@ -40,7 +40,7 @@ impl HttpRequest {
             .map(|(_, v)| v.as_str())
     }
 
-    fn query_pairs(&self) -> Vec<(String, String)> {
+    pub(crate) fn query_pairs(&self) -> Vec<(String, String)> {
         form_urlencoded::parse(self.raw_query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect()
