@@ -45,6 +45,36 @@ pub struct CommonArgs {
     /// Cache of extracted code and layers.
     #[arg(long, env = "LAMINA_LOCAL_CACHE")]
     pub cache_dir: Option<PathBuf>,
+    /// SAM's layer cache folder; here the cache of extracted code and layers (as
+    /// `--cache-dir`, which wins when both are given).
+    #[arg(long = "layer-cache-basedir", env = "SAM_LAYER_CACHE_BASEDIR")]
+    pub layer_cache_basedir: Option<PathBuf>,
+    /// Accepted for SAM compatibility: functions run in Lamina's sandboxes, not in Docker
+    /// containers, so there is no Docker network to attach them to (a note says so).
+    #[arg(long = "docker-network", value_name = "NETWORK")]
+    pub docker_network: Option<String>,
+    /// Accepted for SAM compatibility: there is no container image to pull.
+    #[arg(long = "skip-pull-image")]
+    pub skip_pull_image: bool,
+}
+
+impl CommonArgs {
+    /// The cache folder: `--cache-dir`, else `--layer-cache-basedir`, else the default.
+    fn cache(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .or_else(|| self.layer_cache_basedir.clone())
+            .unwrap_or_else(default_cache_dir)
+    }
+
+    /// Explains flags that have no meaning without Docker.
+    fn explain_docker_flags(&self) {
+        if let Some(network) = &self.docker_network {
+            eprintln!(
+                "note: --docker-network {network} is ignored: Lamina runs functions in its own sandboxes, not Docker containers, so there is no Docker network to join"
+            );
+        }
+    }
 }
 
 /// Flags of `lamina local invoke`.
@@ -58,6 +88,10 @@ pub struct InvokeArgs {
     /// Invoke with `{}` and never read stdin.
     #[arg(long)]
     pub no_event: bool,
+    /// Shut the execution environment down after the invoke (SAM's flag; `local invoke`
+    /// always ends its environment after the invoke, so this only makes that explicit).
+    #[arg(long)]
+    pub shutdown: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -143,10 +177,8 @@ fn load_project(common: &CommonArgs) -> anyhow::Result<Project> {
 
 async fn start_runner(project: Project, common: &CommonArgs) -> anyhow::Result<Runner> {
     let init_exe = std::env::current_exe().context("finding the lamina binary")?;
-    let mut opts = RunnerOptions::new(
-        init_exe,
-        common.cache_dir.clone().unwrap_or_else(default_cache_dir),
-    );
+    common.explain_docker_flags();
+    let mut opts = RunnerOptions::new(init_exe, common.cache());
     opts.environment = common.env.clone();
     Ok(Runner::start(project, opts).await?)
 }
@@ -272,12 +304,9 @@ async fn invoke(args: InvokeArgs, slot: &mut CleanupSlot) -> anyhow::Result<Exit
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&output.payload)?;
     writeln!(stdout)?;
-    let code = if output.function_error.is_some() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    };
-    Ok(code)
+    // As `sam local invoke`: a function that fails is still a successful invoke (its error
+    // payload is the output, exit 0); problems with the command itself exit 1.
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn bind(host: &str, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
