@@ -249,6 +249,15 @@ def test_a_non_loopback_address_requires_signatures_over_tls_with_a_generated_ce
         resp = conn.getresponse()
         assert (resp.status, resp.getheader("x-amzn-errortype")) == (403, "MissingAuthenticationTokenException")
         conn.close()
+        # Console sessions are Secure cookies under TLS.
+        from urllib.parse import urlencode
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=str(cert)), timeout=10)
+        conn.request("POST", "/console/sign-in", urlencode({"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}),
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+        resp = conn.getresponse()
+        cookies = resp.msg.get_all("set-cookie") or []
+        assert resp.status == 303 and cookies and all("; Secure" in c for c in cookies), cookies
+        conn.close()
         # Plain HTTP gets no API.
         plain = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         with pytest.raises((http.client.HTTPException, OSError)):
@@ -276,3 +285,72 @@ def test_auth_off_on_a_non_loopback_address_is_refused_without_the_insecure_flag
                           "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "--insecure-allow-unauthenticated-remote" in out.stderr
+
+
+def console_call(srv, method, path, body=None, headers=None, scheme_conn=None):
+    import http.client
+
+    conn = scheme_conn or http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    resp = conn.getresponse()
+    data = resp.read()
+    out = resp.status, resp.getheader("location"), resp.msg.get_all("set-cookie") or [], data.decode(errors="replace")
+    conn.close()
+    return out
+
+
+def test_the_console_needs_a_sign_in_and_refuses_cross_site_changes(srv):
+    from urllib.parse import urlencode
+
+    status, location, _, _ = console_call(srv, "GET", "/console/functions")
+    assert (status, location) == (303, "/console/sign-in")
+    status, _, _, page = console_call(srv, "GET", "/console/sign-in")
+    assert status == 200 and 'name="SecretAccessKey"' in page
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    bad = urlencode({"AccessKeyId": srv.key["AccessKeyId"], "SecretAccessKey": "wrong"})
+    status, _, cookies, page = console_call(srv, "POST", "/console/sign-in", bad, form)
+    assert status == 403 and not cookies and "The security token included in the request is invalid." in page
+    good = urlencode({"AccessKeyId": srv.key["AccessKeyId"], "SecretAccessKey": srv.key["SecretAccessKey"]})
+    status, _, _, _ = console_call(srv, "POST", "/console/sign-in", good, {**form, "Origin": "http://evil.example"})
+    assert status == 403
+    status, location, cookies, _ = console_call(srv, "POST", "/console/sign-in", good, form)
+    assert (status, location) == (303, "/console/functions")
+    session = next(c for c in cookies if c.startswith("lamina_session="))
+    csrf_cookie = next(c for c in cookies if c.startswith("lamina_csrf="))
+    assert "HttpOnly" in session and "SameSite=Strict" in session and "Secure" not in session
+    token = session.split(";")[0]
+    csrf = csrf_cookie.split(";")[0].split("=", 1)[1]
+    jar = {"Cookie": f"{token}; lamina_csrf={csrf}"}
+    status, _, _, page = console_call(srv, "GET", "/console/functions", headers=jar)
+    assert status == 200 and "hello" in page
+    # The script's API calls ride on the session too.
+    status, _, _, body = console_call(srv, "GET", "/2015-03-31/functions/", headers=jar)
+    assert status == 200 and "hello" in body
+    change = json.dumps({"MemorySize": "128", "Timeout": "8", "Description": "", "Environment": "", "Layers": ""})
+    # A cross-site post carries the cookie at most, never the CSRF header.
+    for headers in [{**jar, "Content-Type": "application/json"},
+                    {**jar, "Content-Type": "application/x-www-form-urlencoded", "Origin": "http://evil.example"}]:
+        status, _, _, body = console_call(srv, "POST", "/console/api/functions/hello/configuration", change, headers)
+        assert status == 403, body
+    status, _, _, _ = console_call(srv, "PUT", "/2015-03-31/functions/hello/configuration", json.dumps({"Timeout": 8}),
+                                   {**jar, "Content-Type": "application/json"})
+    assert status == 403
+    assert timeout_of(srv) == 7
+    status, _, _, body = console_call(srv, "POST", "/console/api/functions/hello/configuration", change,
+                                      {**jar, "Content-Type": "application/json", "x-lamina-csrf": csrf})
+    assert status == 200, body
+    assert timeout_of(srv) == 8
+    srv.client().update_function_configuration(FunctionName="hello", Timeout=7)
+    # A disabled key ends its sessions.
+    ro = srv.keys["ro"]
+    status, _, cookies, _ = console_call(srv, "POST", "/console/sign-in",
+                                         urlencode({"AccessKeyId": ro["AccessKeyId"], "SecretAccessKey": ro["SecretAccessKey"]}), form)
+    ro_jar = {"Cookie": "; ".join(c.split(";")[0] for c in cookies)}
+    ro_csrf = next(c for c in cookies if c.startswith("lamina_csrf=")).split(";")[0].split("=", 1)[1]
+    status, _, _, _ = console_call(srv, "POST", "/console/api/functions/hello/configuration", change,
+                                   {**ro_jar, "Content-Type": "application/json", "x-lamina-csrf": ro_csrf})
+    assert status == 403
+    subprocess.run([LAMINA_BIN, "auth", "disable-key", ro["AccessKeyId"], "--data-dir", str(srv.data_dir)], check=True)
+    status, location, _, _ = console_call(srv, "GET", "/console/functions", headers=ro_jar)
+    assert (status, location) == (303, "/console/sign-in")
+    subprocess.run([LAMINA_BIN, "auth", "enable-key", ro["AccessKeyId"], "--data-dir", str(srv.data_dir)], check=True)

@@ -39,9 +39,65 @@ pub struct Gate {
     pub max_body_bytes: usize,
     /// Delays refusals to sources that keep failing.
     pub throttle: lamina_auth::throttle::FailureThrottle,
+    /// Console sessions.
+    pub sessions: lamina_auth::sessions::Sessions,
+    /// Whether session cookies are marked `Secure` (the server serves TLS).
+    pub secure_cookies: bool,
+}
+
+/// The session cookie (`HttpOnly`).
+pub const SESSION_COOKIE: &str = "lamina_session";
+/// The CSRF cookie the console's script reads and echoes in [`CSRF_HEADER`].
+pub const CSRF_COOKIE: &str = "lamina_csrf";
+/// The header carrying the CSRF token on changes.
+pub const CSRF_HEADER: &str = "x-lamina-csrf";
+
+/// The value of cookie `name` in a request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+}
+
+/// Whether a change carries its session's CSRF token.
+pub fn csrf_ok(session: &lamina_auth::sessions::Session, headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| session.csrf_matches(v))
+}
+
+/// The refusal of a change without its CSRF token (a cross-site post).
+pub fn csrf_refusal() -> AuthError {
+    AuthError::AccessDenied(
+        "This change did not come from a Lamina console page (missing or wrong CSRF token)"
+            .to_string(),
+    )
 }
 
 impl Gate {
+    /// The live console session of a request, if its key is still active.
+    pub fn session(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<lamina_auth::sessions::Session> {
+        let token = cookie(headers, SESSION_COOKIE)?;
+        let session = self.sessions.get(token, std::time::Instant::now())?;
+        match self.keys.lookup(&session.identity.access_key_id) {
+            Some(_) => Some(session),
+            None => {
+                self.sessions.remove(token);
+                None
+            }
+        }
+    }
+
     /// Whether this request must be signed now.
     pub fn required(&self) -> bool {
         match self.mode {
@@ -111,6 +167,19 @@ async fn verify(state: Arc<AppState>, gate: Arc<Gate>, request: Request, next: N
         .map(|c| c.0.to_string())
         .unwrap_or_else(|| "-".to_string());
     let (parts, body) = request.into_parts();
+    // A console session (cookie) stands for its key when the request carries no signature;
+    // a change must also echo the session's CSRF token.
+    let signed = parts.headers.contains_key("authorization")
+        || parts
+            .uri
+            .query()
+            .is_some_and(|q| q.contains("X-Amz-Algorithm="));
+    if !signed && let Some(session) = gate.session(&parts.headers) {
+        if !matches!(parts.method.as_str(), "GET" | "HEAD") && !csrf_ok(&session, &parts.headers) {
+            return refused(csrf_refusal(), &parts, &source);
+        }
+        return authorize(state, session.identity, parts, body, next, source).await;
+    }
     let (identity, claim) = {
         let head = RequestHead::from_parts(&parts);
         let claim = match Claim::parse(&head) {
@@ -149,6 +218,19 @@ async fn verify(state: Arc<AppState>, gate: Arc<Gate>, request: Request, next: N
     if let Err(e) = claim.verify(&RequestHead::from_parts(&parts), &bytes, &secret) {
         return refused(e, &parts, &source);
     }
+    authorize(state, identity, parts, Body::from(bytes), next, source).await
+}
+
+/// What the identity may do: the access rules, the resource policy for a foreign invoke;
+/// then the route, and the audit line for a change.
+async fn authorize(
+    state: Arc<AppState>,
+    identity: Identity,
+    parts: axum::http::request::Parts,
+    body: Body,
+    next: Next,
+    source: String,
+) -> Response {
     let operation = Operation::classify(parts.method.as_str(), parts.uri.path());
     let qualifier = crate::routes::QueryParams::parse(parts.uri.query())
         .get("Qualifier")
@@ -186,7 +268,7 @@ async fn verify(state: Arc<AppState>, gate: Arc<Gate>, request: Request, next: N
             }
         }
     }
-    let mut request = Request::from_parts(parts, Body::from(bytes));
+    let mut request = Request::from_parts(parts, body);
     request.extensions_mut().insert(identity.clone());
     let response = next.run(request).await;
     if operation.mutates {

@@ -12,6 +12,7 @@
 pub mod access;
 pub mod error;
 pub mod keys;
+pub mod sessions;
 pub mod sigv4;
 pub mod throttle;
 

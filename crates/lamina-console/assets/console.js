@@ -11,6 +11,9 @@
   // an error with a message too, so every action ends in something visible.
   async function call(method, url, body, raw) {
     const init = { method, headers: {} };
+    // Changes echo the session's CSRF token when the server requires sign-in.
+    const csrf = (document.cookie.match(/(?:^|; )lamina_csrf=([^;]*)/) || [])[1];
+    if (csrf) init.headers["x-lamina-csrf"] = csrf;
     if (body !== undefined) {
       init.body = raw ? body : JSON.stringify(body);
       init.headers["content-type"] = "application/json";

@@ -15,6 +15,7 @@ mod error;
 mod html;
 mod invocations;
 mod pages;
+pub mod sign_in;
 mod timeline;
 
 use std::sync::Arc;

@@ -165,7 +165,6 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             .set_resolver(Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>);
         follow_changes(&control, engine);
     }
-    let gate = Arc::new(auth_gate(&args, &data_dir));
     // TLS when a certificate is given, and always off loopback (unless the tests' insecure
     // flag says plain HTTP is fine).
     let tls = if args.tls_cert.is_some()
@@ -184,6 +183,7 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         None
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let gate = Arc::new(auth_gate(&args, &data_dir, tls.is_some()));
     let state = Arc::new(AppState {
         control,
         runtime_versions: environments,
@@ -194,7 +194,14 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     let app = lamina_api::router_with_auth(Arc::clone(&state), Arc::clone(&gate))
         .merge(
             lamina_console::router(state)
-                .layer(axum::middleware::from_fn_with_state(gate, console_gate)),
+                .merge(lamina_console::sign_in::router(
+                    Arc::clone(&gate),
+                    args.account_id.clone(),
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    gate,
+                    lamina_console::sign_in::require,
+                )),
         )
         .layer(axum::Extension(Arc::new(
             lamina_api::control::ImageService {
@@ -255,7 +262,11 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
 
 /// The authentication gate: `--auth`, or the default (required off loopback; on loopback,
 /// required as soon as an access key exists).
-fn auth_gate(args: &ServerArgs, data_dir: &std::path::Path) -> lamina_api::auth::Gate {
+fn auth_gate(
+    args: &ServerArgs,
+    data_dir: &std::path::Path,
+    secure_cookies: bool,
+) -> lamina_api::auth::Gate {
     use lamina_api::auth::AuthMode;
     let keys = Arc::new(lamina_auth::KeyRing::new(lamina_auth::Keys::new(data_dir)));
     let mode = match (args.auth, args.listen.ip().is_loopback()) {
@@ -283,20 +294,9 @@ fn auth_gate(args: &ServerArgs, data_dir: &std::path::Path) -> lamina_api::auth:
         keys,
         max_body_bytes,
         throttle: Default::default(),
+        sessions: Default::default(),
+        secure_cookies,
     }
-}
-
-/// The console has no SigV4 client: while authentication is required it answers 403
-/// until console sign-in lands.
-async fn console_gate(
-    axum::extract::State(gate): axum::extract::State<Arc<lamina_api::auth::Gate>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if gate.required() {
-        return lamina_api::auth::refuse(&lamina_auth::AuthError::MissingAuthenticationToken);
-    }
-    next.run(request).await
 }
 
 /// Starts the invoke engine; without it (not root, no namespaces) the control plane still
