@@ -354,3 +354,24 @@ def test_the_console_needs_a_sign_in_and_refuses_cross_site_changes(srv):
     status, location, _, _ = console_call(srv, "GET", "/console/functions", headers=ro_jar)
     assert (status, location) == (303, "/console/sign-in")
     subprocess.run([LAMINA_BIN, "auth", "enable-key", ro["AccessKeyId"], "--data-dir", str(srv.data_dir)], check=True)
+
+
+def test_presigned_urls_and_lamina_s_own_client_sign_too(srv):
+    import os
+    import urllib.error
+    import urllib.request
+
+    url = srv.client().generate_presigned_url("get_function", Params={"FunctionName": "hello"}, ExpiresIn=60)
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert json.loads(r.read())["Configuration"]["FunctionName"] == "hello"
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(url.replace("functions/hello", "functions/other"), timeout=30)
+    assert (e.value.code, e.value.headers["x-amzn-errortype"]) == (403, "InvalidSignatureException")
+    # `lamina logs` signs with the key in the environment, and is refused without one.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    cmd = [LAMINA_BIN, "logs", "hello", "--endpoint-url", srv.url]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=30)
+    assert out.returncode != 0 and "MissingAuthenticationTokenException" in out.stderr
+    env.update(AWS_ACCESS_KEY_ID=srv.key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=srv.key["SecretAccessKey"])
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=30)
+    assert out.returncode == 0, out.stderr
