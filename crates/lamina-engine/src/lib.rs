@@ -8,14 +8,13 @@
 //! pool lookup, a hand-off to the sandbox's Runtime API and a log append in memory.
 
 mod code_cache;
+mod ending;
 mod environment;
 mod error;
-mod exit_watch;
 mod images;
 pub mod launch;
 pub mod logs;
 pub mod outcome;
-mod peak;
 mod pool;
 pub mod report;
 mod runtimes;
@@ -384,8 +383,8 @@ impl Engine {
         })
     }
 
-    /// An invocation of a function whose bootstrap is missing: Lambda's
-    /// `Runtime.InvalidEntrypoint`, logged like any other invocation.
+    /// An invocation of a function whose bootstrap is missing or cannot be executed:
+    /// Lambda's `Runtime.InvalidEntrypoint`, logged like any other invocation.
     fn entrypoint_failure(
         &self,
         req: &InvokeRequest,
@@ -396,7 +395,11 @@ impl Engine {
             &req.version.spec.logging.log_group,
             logs::stream_name(&req.version.version),
         );
-        let payload = outcome::invalid_entrypoint(&request_id);
+        let ending = ending::Ending::Platform {
+            error_type: "Runtime.InvalidEntrypoint",
+            message: fault.to_string(),
+        };
+        let (status, error_type) = ending.report_status().unzip();
         let report = report::Report {
             request_id: request_id.clone(),
             duration: Duration::ZERO,
@@ -404,28 +407,33 @@ impl Engine {
             memory_size_mb: req.version.spec.memory_size,
             max_memory_used_mb: 0,
             init_duration: None,
-            status: Some("error"),
-            error_type: Some("Runtime.InvalidEntrypoint".into()),
+            status,
+            error_type: error_type.flatten(),
         };
         let lines = {
             let mut s = stream
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let from = s.position();
-            s.push("INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.InvalidEntrypoint".to_string());
+            s.push(report::init_report_error_line(
+                Duration::ZERO,
+                "Runtime.InvalidEntrypoint",
+            ));
             s.push(report::start_line(&request_id, &req.version.version));
-            s.push(format!(
-                "RequestId: {request_id} Error: {fault}\nRuntime.InvalidEntrypoint"
+            s.push(report::platform_error_line(
+                &request_id,
+                &fault.to_string(),
+                "Runtime.InvalidEntrypoint",
             ));
             s.push(report::end_line(&request_id));
             s.push(report.line());
             s.since(from)
         };
         InvokeOutput {
+            payload: ending.payload(&request_id),
+            function_error: ending.function_error(),
             request_id,
             executed_version: req.version.version.clone(),
-            payload,
-            function_error: Some("Unhandled"),
             log_lines: lines,
             report,
         }

@@ -1,5 +1,6 @@
-//! The platform's log lines, in Lambda's exact words and order: `START`, `END`, `REPORT`
-//! (with `Init Duration` last, only on a cold start), the timeout line and billed duration.
+//! The platform's log lines, in Lambda's exact words and order, all in this one module:
+//! `INIT_START`, `START`, `END`, `REPORT` (with `Init Duration` last, only on a cold start),
+//! `INIT_REPORT` for a failed init, the timeout and runtime-exit lines, and billed duration.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -23,6 +24,55 @@ pub struct Report {
     pub status: Option<&'static str>,
     /// The error type that ended it, with `status`.
     pub error_type: Option<String>,
+}
+
+/// `INIT_START Runtime Version: <name>\tRuntime Version ARN: <arn>`: a cold start's first
+/// line, before anything the runtime prints.
+pub fn init_start_line(rv: &lamina_model::environment::RuntimeVersion) -> String {
+    format!(
+        "INIT_START Runtime Version: {}\tRuntime Version ARN: {}",
+        rv.name(),
+        rv.arn
+    )
+}
+
+/// `INIT_REPORT` for an init that failed before the runtime could start.
+pub fn init_report_error_line(init: Duration, error_type: &str) -> String {
+    format!(
+        "INIT_REPORT Init Duration: {} ms\tPhase: init\tStatus: error\tError Type: {error_type}",
+        millis(init)
+    )
+}
+
+/// `<timestamp> <id> Task timed out after N.00 seconds`, the line a timeout leaves in the log.
+pub fn timed_out_line(request_id: &str, timeout_s: u32) -> String {
+    format!(
+        "{} {request_id} {}",
+        log_timestamp(time::OffsetDateTime::now_utc()),
+        timed_out_text(timeout_s)
+    )
+}
+
+/// `RequestId: <id> Error: <message>` and the error type on the next line, as Lambda logs a
+/// platform-detected failure (a runtime exit, a missing bootstrap).
+pub fn platform_error_line(request_id: &str, message: &str, error_type: &str) -> String {
+    format!("RequestId: {request_id} Error: {message}\n{error_type}")
+}
+
+/// [`platform_error_line`] for `Runtime.ExitError`.
+pub fn exit_error_line(request_id: &str, message: &str) -> String {
+    platform_error_line(request_id, message, "Runtime.ExitError")
+}
+
+/// A log line's UTC timestamp with milliseconds, as Lambda prints them: `2019-06-11T10:00:00.123Z`.
+fn log_timestamp(t: time::OffsetDateTime) -> String {
+    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    // Formatting a UTC date with this fixed description cannot fail.
+    t.to_offset(time::UtcOffset::UTC)
+        .format(FORMAT)
+        .unwrap_or_default()
 }
 
 /// `START RequestId: <id> Version: <version>`.
@@ -117,5 +167,15 @@ mod tests {
             "START RequestId: abc Version: $LATEST"
         );
         assert_eq!(timed_out_text(1), "Task timed out after 1.00 seconds");
+    }
+
+    #[test]
+    fn log_timestamps_are_utc_with_milliseconds() {
+        let t = time::macros::datetime!(2019-06-11 10:00:00.123456 +02:00);
+        assert_eq!(log_timestamp(t), "2019-06-11T08:00:00.123Z");
+        assert_eq!(
+            init_report_error_line(Duration::ZERO, "Runtime.InvalidEntrypoint"),
+            "INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.InvalidEntrypoint"
+        );
     }
 }

@@ -163,13 +163,18 @@ impl Cgroup {
         Ok(())
     }
 
+    /// The memory peak file and whether writing 0 to it resets the peak (v1 only: on v2 a
+    /// reset is per open file, Linux 6.12+).
+    pub(crate) fn peak_file(&self) -> (PathBuf, bool) {
+        match self.layout {
+            CgroupLayout::V1 { .. } => (self.memory_dir().join("memory.max_usage_in_bytes"), true),
+            CgroupLayout::V2 { .. } => (self.memory_dir().join("memory.peak"), false),
+        }
+    }
+
     /// Peak memory use in bytes since creation or the last [`Cgroup::reset_peak`].
     pub(crate) fn peak(&self, k: &dyn Kernel) -> Result<u64, SandboxError> {
-        let file = match self.layout {
-            CgroupLayout::V1 { .. } => "memory.max_usage_in_bytes",
-            CgroupLayout::V2 { .. } => "memory.peak",
-        };
-        let path = self.memory_dir().join(file);
+        let (path, _) = self.peak_file();
         let text = k
             .read_to_string(&path)
             .map_err(|e| SandboxError::io("read", &path, e))?;

@@ -26,6 +26,7 @@ mod init;
 mod kernel;
 mod mount_plan;
 mod netns;
+mod peak;
 mod pidfd;
 mod prepared;
 mod reap;
@@ -46,7 +47,7 @@ pub use prepared::PreparedInit;
 pub use reap::reap_orphans;
 pub use sandbox::Sandbox;
 pub use spawn::INIT_ARG;
-pub use spec::{SandboxConfig, SandboxSpec};
+pub use spec::{LogPipe, SandboxConfig, SandboxSpec};
 
 /// True when this process was started as a sandbox init (its first argument is
 /// [`INIT_ARG`]). A binary checks this first thing in `main` and then calls [`init_main`].

@@ -18,6 +18,7 @@ use crate::error::SandboxError;
 use crate::exit_status::ExitStatus;
 use crate::kernel::{Kernel, RealKernel};
 use crate::netns::Network;
+use crate::peak::PeakFile;
 use crate::spawn;
 use crate::status_pipe::StatusReader;
 
@@ -26,9 +27,25 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The running init of one start.
 struct Running {
+    /// The pidfd registered with the reactor on the first wait and kept for the process's
+    /// life, so the wait that every invoke races against the runtime's answer costs no
+    /// `epoll_ctl` or `waitid` until the process really exits. Declared before `pidfd` so
+    /// the registration goes first.
+    watch: Option<tokio::io::unix::AsyncFd<PidFdRef>>,
     pid: i32,
     pidfd: OwnedFd,
     status: StatusReader,
+}
+
+impl Running {
+    fn new(pid: i32, pidfd: OwnedFd, status: StatusReader) -> Self {
+        Self {
+            watch: None,
+            pid,
+            pidfd,
+            status,
+        }
+    }
 }
 
 /// One live execution environment.
@@ -39,6 +56,8 @@ pub struct Sandbox {
     init_exe: PathBuf,
     sandboxes_dir: PathBuf,
     init_spec: Vec<u8>,
+    /// Declared before `cgroup`: closed before the cgroup is removed.
+    peak: PeakFile,
     cgroup: Cgroup,
     network: Network,
     stdout: OwnedFd,
@@ -107,15 +126,16 @@ impl Sandbox {
 
     /// Peak memory use of the sandbox's cgroup in bytes (v1 `memory.max_usage_in_bytes`, v2
     /// `memory.peak`), since start or the last [`Sandbox::reset_peak`]. Includes `/tmp` pages.
+    /// One `pread` on a descriptor kept open.
     pub fn max_memory_used_bytes(&self) -> Result<u64, SandboxError> {
-        self.cgroup.peak(&RealKernel)
+        self.peak.read(&self.cgroup)
     }
 
     /// Resets the peak so the next [`Sandbox::max_memory_used_bytes`] covers only what
     /// follows (call before each invoke). Returns false where the kernel offers no reset
     /// (cgroup v2 here).
     pub fn reset_peak(&self) -> Result<bool, SandboxError> {
-        self.cgroup.reset_peak(&RealKernel)
+        self.peak.reset(&self.cgroup)
     }
 
     /// Whether the OOM killer killed a process of this sandbox since the last (re)start.
@@ -149,32 +169,44 @@ impl Sandbox {
 
     /// Waits for the runtime to end and returns how it ended ("exit status 3", "signal:
     /// killed", …). Every process of the sandbox is gone when this returns. Needs a tokio
-    /// runtime with I/O enabled.
+    /// runtime with I/O enabled. Cheap to call and drop again and again while the process
+    /// lives (its pidfd stays registered), so an invoke can race it against the answer.
     pub async fn wait(&mut self) -> Result<ExitStatus, SandboxError> {
         loop {
-            if let Some(s) = self.try_wait()? {
+            if let Some(s) = self.exit {
                 return Ok(s);
             }
-            let Some(r) = self.running.as_ref() else {
+            let Some(r) = self.running.as_mut() else {
                 return Err(SandboxError::InvalidSpec(format!(
                     "sandbox {} has no process to wait for",
                     self.id
                 )));
             };
-            // SAFETY: the pidfd stays open (owned by `self.running`) for as long as this
-            // registration lives; it is dropped at the end of this loop iteration.
-            let fd = unsafe {
-                tokio::io::unix::AsyncFd::register_with_interest(
-                    PidFdRef(r.pidfd.as_raw_fd()),
-                    tokio::io::Interest::READABLE,
-                )
+            match &r.watch {
+                Some(watch) => {
+                    // A pidfd turns readable when its process exits and stays so.
+                    let mut guard = watch
+                        .readable()
+                        .await
+                        .map_err(|e| SandboxError::sys("poll pidfd", e))?;
+                    guard.clear_ready();
+                }
+                None => {
+                    // SAFETY: the pidfd stays open (owned by `Running`, declared after the
+                    // registration) for as long as this registration lives.
+                    let watch = unsafe {
+                        tokio::io::unix::AsyncFd::register_with_interest(
+                            PidFdRef(r.pidfd.as_raw_fd()),
+                            tokio::io::Interest::READABLE,
+                        )
+                    }
+                    .map_err(|e| SandboxError::sys("register pidfd", std::io::Error::from(e)))?;
+                    r.watch = Some(watch);
+                }
             }
-            .map_err(|e| SandboxError::sys("register pidfd", e))?;
-            let mut guard = fd
-                .readable()
-                .await
-                .map_err(|e| SandboxError::sys("poll pidfd", e))?;
-            guard.clear_ready();
+            if let Some(s) = self.try_wait()? {
+                return Ok(s);
+            }
         }
     }
 
@@ -188,11 +220,11 @@ impl Sandbox {
         }
         self.running = None;
         let pending = spawn::clone_pending(&self.init_exe, &self.sandboxes_dir, &self.cgroup)?;
-        self.running = Some(Running {
-            pid: pending.child.pid,
-            pidfd: pending.child.pidfd,
-            status: pending.status,
-        });
+        self.running = Some(Running::new(
+            pending.child.pid,
+            pending.child.pidfd,
+            pending.status,
+        ));
         self.launch(pending.spec_tx)
     }
 

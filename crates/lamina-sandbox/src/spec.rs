@@ -170,3 +170,30 @@ pub(crate) fn validate(spec: &SandboxSpec) -> Result<(), SandboxError> {
     }
     Ok(())
 }
+
+/// The pipe a runtime's stdout and stderr share: the read end for the engine's log capture,
+/// and one write end for each of [`SandboxSpec::stdout`] and [`SandboxSpec::stderr`]. All
+/// close-on-exec on the host side (the sandbox's init hands the write ends to the runtime).
+#[derive(Debug)]
+pub struct LogPipe {
+    /// Where the runtime's output is read.
+    pub read: OwnedFd,
+    /// The runtime's stdout.
+    pub stdout: OwnedFd,
+    /// The runtime's stderr (the same pipe).
+    pub stderr: OwnedFd,
+}
+
+impl LogPipe {
+    /// A new pipe.
+    pub fn new() -> Result<Self, SandboxError> {
+        let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| SandboxError::sys("pipe2", std::io::Error::from(e)))?;
+        let stderr = write.try_clone().map_err(|e| SandboxError::sys("dup", e))?;
+        Ok(Self {
+            read,
+            stdout: write,
+            stderr,
+        })
+    }
+}

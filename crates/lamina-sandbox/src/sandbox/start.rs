@@ -15,6 +15,7 @@ use crate::init::InitSpec;
 use crate::kernel::{Kernel, RealKernel};
 use crate::mount_plan::{self, PlanInput};
 use crate::netns::Network;
+use crate::peak::PeakFile;
 use crate::prepared::PreparedInit;
 use crate::spawn;
 use crate::spec::{self, SandboxConfig, SandboxSpec};
@@ -60,15 +61,16 @@ impl Sandbox {
             init_exe: cfg.init_exe.clone(),
             sandboxes_dir: cfg.sandboxes_dir(),
             init_spec: Vec::new(),
+            peak: PeakFile::open(&cgroup),
             cgroup,
             network: spec.network,
             stdout: spec.stdout,
             stderr: spec.stderr,
-            running: Some(Running {
-                pid: pending.child.pid,
-                pidfd: pending.child.pidfd,
-                status: pending.status,
-            }),
+            running: Some(Running::new(
+                pending.child.pid,
+                pending.child.pidfd,
+                pending.status,
+            )),
             exit: None,
             oom_baseline: 0,
             torn_down: false,

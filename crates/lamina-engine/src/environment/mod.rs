@@ -1,0 +1,112 @@
+//! One execution environment: a sandbox, its Runtime API server and its log stream. It runs
+//! one invocation at a time. After a timeout or a crash its runtime is started again in the
+//! same sandbox (`/tmp` survives, process state does not), as Lambda re-initialises an
+//! environment.
+//!
+//! The rooms: `start.rs` builds one (code, network, log pipe, sandbox), `init.rs` waits for
+//! the runtime's init (restarting it when it died), `invoke.rs` runs one invocation and
+//! writes its END/REPORT. The runtime's lifecycle is [`RuntimeState`].
+
+mod init;
+mod invoke;
+mod start;
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use lamina_runtime_api::RuntimeApi;
+use lamina_sandbox::Sandbox;
+
+use crate::error::EngineError;
+use crate::launch::LaunchFault;
+use crate::logs::{Capture, LogStream};
+
+/// Why an environment could not be started.
+#[derive(Debug)]
+pub enum StartFault {
+    /// The function cannot run as configured.
+    Launch(LaunchFault),
+    /// Lamina failed.
+    Engine(EngineError),
+}
+
+impl From<EngineError> for StartFault {
+    fn from(e: EngineError) -> Self {
+        Self::Engine(e)
+    }
+}
+
+/// Where the runtime process of an environment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RuntimeState {
+    /// Started (or restarted); it has not reached its first `/next` yet.
+    Initialising,
+    /// Init finished; it waits for invocations.
+    Ready,
+    /// Its process is gone (timed out, crashed, failed init): the next invoke restarts it in
+    /// the same sandbox and runs init again.
+    Dead,
+    /// Lamina lost it (the Runtime API failed, a restart failed): never used again.
+    Broken,
+}
+
+impl RuntimeState {
+    /// Whether init must run before the next invocation.
+    fn needs_init(self) -> bool {
+        !matches!(self, Self::Ready)
+    }
+}
+
+/// A warm or starting execution environment.
+pub struct Env {
+    state: RuntimeState,
+    sandbox: Sandbox,
+    api: RuntimeApi,
+    capture: Capture,
+    stream: Arc<Mutex<LogStream>>,
+    timeout_s: u32,
+    memory_mb: u32,
+    /// Where the cold start's lines (INIT_START) begin, until the first invocation's Tail
+    /// has included them.
+    cold_from: Option<u64>,
+}
+
+/// What one invoke hands to the environment.
+pub struct Request {
+    /// The request id.
+    pub request_id: String,
+    /// The event.
+    pub payload: Bytes,
+    /// The ARN the caller used.
+    pub invoked_arn: String,
+    /// `X-Amz-Client-Context`, decoded from base64.
+    pub client_context: Option<String>,
+    /// The version label for START and `X-Amz-Executed-Version`.
+    pub version: String,
+}
+
+fn lock(m: &Mutex<LogStream>) -> std::sync::MutexGuard<'_, LogStream> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Env {
+    /// Whether it may serve another invocation (pooled) or must be destroyed.
+    pub fn healthy(&self) -> bool {
+        self.state != RuntimeState::Broken
+    }
+
+    /// Kills and removes the environment (off the async threads).
+    pub fn destroy(self) {
+        tokio::task::spawn_blocking(move || self.destroy_now());
+    }
+
+    /// Kills and removes the environment on this thread (blocking; for shutdown, where the
+    /// process must not exit before its sandboxes are gone).
+    pub fn destroy_now(self) {
+        let Env { sandbox, api, .. } = self;
+        drop(api);
+        if let Err(e) = sandbox.destroy() {
+            tracing::warn!(error = %e, "destroying a sandbox failed");
+        }
+    }
+}
