@@ -1,12 +1,13 @@
 //! The `lamina local` commands' machinery: a template loaded for running (`project`), SAM's
 //! `--env-vars` file (`env_vars`), code folders turned into content-addressed packages that
 //! are extracted once (`package`), the engine that runs them (`runner`), and the two servers:
-//! `start-api` (`api`) and `start-lambda` (`lambda`).
+//! `start-api` (`api`) and `start-lambda` (`lambda`); and `sam build` (`build`).
 //!
 //! It owns no command line and prints nothing: the `lamina` binary parses flags, calls these
 //! and writes the streams.
 
 pub mod api;
+pub mod build;
 pub mod env_vars;
 pub mod lambda;
 pub mod package;

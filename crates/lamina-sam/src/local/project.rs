@@ -190,7 +190,13 @@ impl Project {
     }
 }
 
+/// The built template of `lamina sam build` when there is one (as SAM's local commands
+/// prefer `.aws-sam/build/template.yaml`), else the folder's template.
 fn find_default(dir: &Path) -> Result<PathBuf, ProjectError> {
+    let built = dir.join(".aws-sam/build/template.yaml");
+    if built.is_file() {
+        return Ok(built);
+    }
     DEFAULT_TEMPLATES
         .iter()
         .map(|name| dir.join(name))

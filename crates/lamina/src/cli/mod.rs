@@ -8,6 +8,7 @@ mod http;
 mod local;
 mod logs;
 mod migrate;
+mod sam;
 mod scan;
 mod server;
 mod signal;
@@ -62,6 +63,10 @@ pub enum Command {
     /// Run a SAM template's functions locally: invoke, start-api, start-lambda.
     #[command(subcommand)]
     Local(local::LocalCommand),
+    /// SAM's build: `lamina sam build` installs each function's dependencies in its
+    /// environment and writes .aws-sam/build.
+    #[command(subcommand)]
+    Sam(sam::SamCommand),
     /// Migration plans and where every function stands: `plan apply|list|show|delete`,
     /// `status`, `simulate`.
     Migrate(migrate::MigrateArgs),
@@ -84,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(_)
             | Command::GenerateEvent(_)
             | Command::Local(_)
+            | Command::Sam(_)
             | Command::Build(_)
             | Command::Scan(_)
             | Command::Auth(_)
@@ -95,6 +101,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::GenerateEvent(args) => generate_event::run(args),
         Command::Local(cmd) => local::run(cmd),
+        Command::Sam(cmd) => sam::run(cmd),
         Command::Migrate(args) => migrate::run(args),
         Command::Env(args) => env::run(args),
         Command::Scan(args) => scan::run(args),
