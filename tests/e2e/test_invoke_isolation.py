@@ -87,7 +87,8 @@ def test_runs_as_non_root_in_a_fresh_pid_namespace(ilam, probe):
     others = [x["cmd"] for x in p["processes"] if x["pid"] not in (1, p["pid"])]
     assert others == [], others
     runtime = next(x["cmd"] for x in p["processes"] if x["pid"] == p["pid"])
-    assert runtime == "python3 /var/runtime/python/bootstrap.py"
+    # Started by the exact interpreter the image's manifest records for the runtime.
+    assert runtime == "/usr/bin/python3.11 /var/runtime/python/bootstrap.py"
 
 
 def test_pid1_does_not_reveal_host_paths(ilam, invoke_server, probe):

@@ -79,8 +79,12 @@ def move_clock(server, now):
 
 @pytest.fixture
 def plan_server(tmp_path):
-    images = tmp_path / "images"
-    args = ["--no-engine", "--now", "2019-05-01T00:00:00Z", *image_args(fake_root(images, "12"), fake_root(images, "13"))]
+    # Images that really hold the functions' interpreter: a runtime moves only to an image
+    # that serves exactly its version, so roots with nothing but an os-release would not
+    # receive the Python functions. Probing them runs their interpreters in a chroot (root).
+    if os.geteuid() != 0:
+        pytest.skip("probing the images' interpreters needs root (chroot)")
+    args = ["--no-engine", "--now", "2019-05-01T00:00:00Z", *image_args(hostlink_root("12"), hostlink_root("13"))]
     s = Server(tmp_path / "data", extra_args=args).start()
     yield s
     s.stop()
@@ -98,7 +102,10 @@ def test_seed_plan_over_its_timeline(plan_server):
     created = create(lam, "delayed", [DELAY])
     assert created["Layers"] == [{"Arn": DELAY, "CodeSize": 0}]
     create(lam, "opted", [OPT_IN])
-    create(lam, "node10", runtime="nodejs10.x")
+    # nodejs10.x, which the seed plan leaves out, no longer exists anywhere: refused.
+    with pytest.raises(ClientError) as e:
+        create(lam, "node10", runtime="nodejs10.x")
+    assert "not served by this Lamina server" in e.value.response["Error"]["Message"]
 
     # Both flags at once: 400, and no function is left behind.
     with pytest.raises(ClientError) as e:
@@ -123,8 +130,6 @@ def test_seed_plan_over_its_timeline(plan_server):
         assert report["at"] == at
         got = {name: by_name[name]["image"] for name in expected}
         assert got == expected, at
-        # nodejs10.x is not moved by the plan: it stays on the default image.
-        assert (by_name["node10"]["image"], by_name["node10"]["rule"]) == ("host", "no_plan")
 
     report, by_name = status(s, "2019-06-12T00:00:00Z")
     delayed = by_name["delayed"]

@@ -28,6 +28,12 @@ pub trait RuntimeVersions: Send + Sync + 'static {
     fn runtime_version_warnings(&self, _: &Function, _: &FunctionVersion) -> Vec<String> {
         Vec::new()
     }
+
+    /// The state `version` is in now when it differs from the stored one: `Pending` while
+    /// the image it needs is prepared, `Failed` when that preparation failed.
+    fn live_state(&self, _: &Function, _: &FunctionVersion) -> Option<control::LiveState> {
+        None
+    }
 }
 
 /// No environments known: `RuntimeVersionConfig` is omitted.

@@ -218,6 +218,8 @@ mod tests {
             revision_id: "r".into(),
             state: State::Active,
             last_update_status: UpdateStatus::Successful,
+            state_reason: None,
+            update_reason: None,
         }
     }
 

@@ -111,39 +111,29 @@ pub fn build(
     let rootfs = staging.path().join(ROOTFS_DIR);
     check(cancel)?;
 
-    progress.phase(1);
-    let debs = req.cache_dir.join("debs").join(req.recipe.base.suite());
-    std::fs::create_dir_all(&debs).map_err(|e| ImagesError::io("create", &debs, e))?;
-    let mut debootstrap = Command::new("debootstrap");
-    debootstrap
-        .arg("--variant=minbase")
-        .arg(format!("--cache-dir={}", debs.display()))
-        .arg(req.recipe.base.suite())
-        .arg(&rootfs)
-        .arg(&mirror);
-    private_mounts(&mut debootstrap);
-    run_step("debootstrap", &mut debootstrap, progress, cancel)?;
-
+    // An image with Node.js on a base already in the cache: the base's files, hard-linked
+    // (cached roots are never written in place: sandboxes mount them read-only and
+    // `lamina build` works on an overlay), then Node.
+    let base_entry = req.cache_dir.join(req.recipe.without_node().cache_key());
+    if !req.recipe.node.is_empty() && base_entry.join(MANIFEST_FILE).exists() && req.use_cache {
+        progress.phase(1);
+        progress.line(&format!("linking the cached base {}", base_entry.display()));
+        let mut cp = Command::new("cp");
+        cp.arg("-al").arg(base_entry.join(ROOTFS_DIR)).arg(&rootfs);
+        run_step("cp", &mut cp, progress, cancel)?;
+    } else {
+        bootstrap(req, &mirror, &rootfs, progress, cancel)?;
+    }
     progress.phase(2);
-    let apt = |args: &[&str]| -> Result<(), ImagesError> {
-        let argv = std::iter::once("apt-get")
-            .chain(args.iter().copied())
-            .map(str::to_string)
-            .collect();
-        let mut cmd = RootCommand::new(&rootfs, argv).command()?;
-        run_step(&format!("apt-get {}", args[0]), &mut cmd, progress, cancel)
-    };
-    apt(&["update"])?;
-    let packages = req.recipe.all_packages();
-    let mut install = vec!["install", "-y", "--no-install-recommends"];
-    install.extend(packages.iter().map(String::as_str));
-    apt(&install)?;
-    apt(&["clean"])?;
-    let lists = rootfs.join("var/lib/apt/lists");
-    if let Ok(entries) = std::fs::read_dir(&lists) {
-        for e in entries.flatten().filter(|e| e.path().is_file()) {
-            let _ = std::fs::remove_file(e.path());
-        }
+    for major in &req.recipe.node {
+        progress.line(&format!(
+            "installing {}@{} into {}",
+            crate::node::PACKAGE,
+            crate::node::release(*major).unwrap_or("?"),
+            crate::node::install_dir(*major)
+        ));
+        crate::node::install(&rootfs, &req.cache_dir, *major)?;
+        check(cancel)?;
     }
     check(cancel)?;
 
@@ -159,6 +149,14 @@ pub fn build(
             step: "probe".into(),
             detail: "python3 does not run inside the new image".into(),
         });
+    }
+    for major in &req.recipe.node {
+        if !manifest.runtimes.contains_key(&format!("nodejs{major}.x")) {
+            return Err(ImagesError::Step {
+                step: "probe".into(),
+                detail: format!("Node.js {major} does not run inside the new image"),
+            });
+        }
     }
     write_manifest(&staging.path().join(MANIFEST_FILE), &manifest)?;
     check(cancel)?;
@@ -176,6 +174,51 @@ pub fn build(
         staging.commit()?;
         catalog.get(&req.id)
     }
+}
+
+/// Debootstraps the recipe's suite into `rootfs` and installs its packages with apt.
+fn bootstrap(
+    req: &BuildRequest,
+    mirror: &str,
+    rootfs: &Path,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<(), ImagesError> {
+    progress.phase(1);
+    let debs = req.cache_dir.join("debs").join(req.recipe.base.suite());
+    std::fs::create_dir_all(&debs).map_err(|e| ImagesError::io("create", &debs, e))?;
+    let mut debootstrap = Command::new("debootstrap");
+    debootstrap
+        .arg("--variant=minbase")
+        .arg(format!("--cache-dir={}", debs.display()))
+        .arg(req.recipe.base.suite())
+        .arg(rootfs)
+        .arg(mirror);
+    private_mounts(&mut debootstrap);
+    run_step("debootstrap", &mut debootstrap, progress, cancel)?;
+
+    progress.phase(2);
+    let apt = |args: &[&str]| -> Result<(), ImagesError> {
+        let argv = std::iter::once("apt-get")
+            .chain(args.iter().copied())
+            .map(str::to_string)
+            .collect();
+        let mut cmd = RootCommand::new(rootfs, argv).command()?;
+        run_step(&format!("apt-get {}", args[0]), &mut cmd, progress, cancel)
+    };
+    apt(&["update"])?;
+    let packages = req.recipe.all_packages();
+    let mut install = vec!["install", "-y", "--no-install-recommends"];
+    install.extend(packages.iter().map(String::as_str));
+    apt(&install)?;
+    apt(&["clean"])?;
+    let lists = rootfs.join("var/lib/apt/lists");
+    if let Ok(entries) = std::fs::read_dir(&lists) {
+        for e in entries.flatten().filter(|e| e.path().is_file()) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    check(cancel)
 }
 
 fn check(cancel: &AtomicBool) -> Result<(), ImagesError> {

@@ -20,6 +20,14 @@ pub enum ImagesError {
     /// `lamina env build` was asked for a base it cannot make.
     #[error("unknown base image {0:?}: Lamina builds debian-12 and debian-13")]
     UnknownBase(String),
+    /// A Node.js major Lamina has no pinned release of.
+    #[error("no Node.js {major} release is pinned in Lamina (supported majors: {supported})")]
+    UnsupportedNode {
+        /// The major asked for.
+        major: u32,
+        /// The supported majors.
+        supported: String,
+    },
     /// The host's apt sources name no Debian archive.
     #[error("no Debian archive found in the host's apt sources ({0}); pass --mirror URL")]
     NoMirror(String),

@@ -52,13 +52,15 @@ impl Base {
     }
 }
 
-/// A base plus extra packages.
+/// A base plus extra packages and Node.js majors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipe {
     /// The Debian release.
     pub base: Base,
     /// Extra packages (`gcc`, `make`), checked against Debian's naming rules.
     pub packages: BTreeSet<String>,
+    /// Node.js majors installed from npm into `/var/lang/nodejs<major>` (see [`crate::node`]).
+    pub node: BTreeSet<u32>,
 }
 
 /// Debian policy: lower-case letters, digits, `+ - .`; at least two characters; starting
@@ -90,7 +92,32 @@ impl Recipe {
         Ok(Self {
             base,
             packages: set,
+            node: BTreeSet::new(),
         })
+    }
+
+    /// This recipe with Node.js `majors` installed from npm; a major without a pinned
+    /// release is refused, naming the supported ones.
+    pub fn with_node(mut self, majors: &[u32]) -> Result<Self, ImagesError> {
+        for &major in majors {
+            if crate::node::release(major).is_none() {
+                return Err(ImagesError::UnsupportedNode {
+                    major,
+                    supported: crate::node::supported(),
+                });
+            }
+            self.node.insert(major);
+        }
+        Ok(self)
+    }
+
+    /// The same recipe without its Node.js majors: the base an image with Node is copied
+    /// from when that base is in the cache already.
+    pub fn without_node(&self) -> Self {
+        Self {
+            node: BTreeSet::new(),
+            ..self.clone()
+        }
     }
 
     /// Every package installed after the bootstrap, base packages first.
@@ -105,14 +132,15 @@ impl Recipe {
     /// The name an image of this recipe gets without `--name`: the base id, followed by
     /// `-with-<packages>` when there are extra ones (`debian-12-with-gcc-make`).
     pub fn default_id(&self) -> Result<ImageId, ImagesError> {
-        if self.packages.is_empty() {
-            return Ok(ImageId::new(self.base.id())?);
-        }
-        let extras: Vec<String> = self
+        let mut extras: Vec<String> = self
             .packages
             .iter()
             .map(|p| p.replace(['+', '.'], "-"))
             .collect();
+        extras.extend(self.node.iter().map(|m| format!("nodejs{m}")));
+        if extras.is_empty() {
+            return Ok(ImageId::new(self.base.id())?);
+        }
         let mut id = format!("{}-with-{}", self.base.id(), extras.join("-"));
         id.truncate(64);
         Ok(ImageId::new(id.trim_end_matches('-'))?)
@@ -126,6 +154,10 @@ impl Recipe {
         h.update(format!("suite {}\nvariant minbase\n", self.base.suite()));
         for p in self.all_packages() {
             h.update(format!("package {p}\n"));
+        }
+        for major in &self.node {
+            let version = crate::node::release(*major).unwrap_or("unpinned");
+            h.update(format!("node {major} {}@{version}\n", crate::node::PACKAGE));
         }
         let hex = hex::encode(h.finalize());
         format!("{}-{}", self.base.id(), &hex[..16])
@@ -182,5 +214,16 @@ mod tests {
         assert_ne!(a.cache_key(), c.cache_key());
         assert_ne!(a.cache_key(), d.cache_key());
         assert!(a.cache_key().starts_with("debian-12-"));
+        let n = d.clone().with_node(&[22, 20]).unwrap();
+        assert_ne!(n.cache_key(), d.cache_key());
+        assert_eq!(n.without_node(), d);
+        assert_eq!(
+            n.default_id().unwrap().as_str(),
+            "debian-12-with-nodejs20-nodejs22"
+        );
+        assert!(matches!(
+            d.with_node(&[21]),
+            Err(ImagesError::UnsupportedNode { major: 21, .. })
+        ));
     }
 }

@@ -126,6 +126,32 @@ pub struct FunctionVersion {
     pub state: State,
     /// `LastUpdateStatus`.
     pub last_update_status: UpdateStatus,
+    /// Why the version is in its state (Lambda's `StateReason`/`StateReasonCode`; while
+    /// Pending, or after a failed preparation); `None` when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<Reason>,
+    /// Why the last update ended as it did (`LastUpdateStatusReason[Code]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_reason: Option<Reason>,
+}
+
+/// A reason code and its text, as Lambda reports them beside `State` and `LastUpdateStatus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// `Creating`, `InternalError`, …
+    pub code: String,
+    /// The sentence.
+    pub reason: String,
+}
+
+impl Reason {
+    /// A reason.
+    pub fn new(code: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// An alias: a name for one version, optionally sending a weighted share to a second one.

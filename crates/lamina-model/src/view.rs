@@ -115,8 +115,20 @@ pub struct FunctionConfiguration {
     pub layers: Option<Vec<LayerView>>,
     /// State.
     pub state: crate::function::State,
+    /// Why, while Pending or Failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    /// Its code (`Creating`, `InternalError`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_reason_code: Option<String>,
     /// LastUpdateStatus.
     pub last_update_status: crate::function::UpdateStatus,
+    /// Why the last update is in progress or failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_status_reason: Option<String>,
+    /// Its code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_status_reason_code: Option<String>,
     /// `Zip`.
     pub package_type: String,
     /// Architectures.
@@ -177,7 +189,11 @@ impl FunctionConfiguration {
                     .collect()
             }),
             state: version.state,
+            state_reason: version.state_reason.as_ref().map(|r| r.reason.clone()),
+            state_reason_code: version.state_reason.as_ref().map(|r| r.code.clone()),
             last_update_status: version.last_update_status,
+            last_update_status_reason: version.update_reason.as_ref().map(|r| r.reason.clone()),
+            last_update_status_reason_code: version.update_reason.as_ref().map(|r| r.code.clone()),
             package_type: spec.package_type.clone(),
             architectures: spec.architectures.clone(),
             ephemeral_storage: EphemeralView {

@@ -9,13 +9,15 @@
 //! from a [`CompatibilityScanner`] set with [`Environments::set_scanner`]; without one, every
 //! verdict is "not scanned".
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use lamina_model::environment::{
     EnvironmentError, FunctionFacts, ImageCatalog, ImageId, ImageManifest, MigrationPlan, PlanSet,
     Resolution,
 };
+use lamina_model::function::{Reason, State, UpdateStatus};
 use lamina_model::runtime::Runtime;
 use lamina_model::{Clock, Function, FunctionVersion, LambdaError};
 use time::OffsetDateTime;
@@ -37,6 +39,40 @@ pub trait CompatibilityScanner: Send + Sync + 'static {
     ) -> String;
 }
 
+/// Where the preparation of a default image stands (absent: not needed, or finished).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preparation {
+    /// Being built in the background.
+    Running,
+    /// The build failed, for this reason; the next function that needs the image retries.
+    Failed(String),
+}
+
+/// A function version's state as it stands now, when an image preparation decides it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveState {
+    /// `State`.
+    pub state: State,
+    /// `StateReason[Code]`.
+    pub state_reason: Option<Reason>,
+    /// `LastUpdateStatus`.
+    pub last_update_status: UpdateStatus,
+    /// `LastUpdateStatusReason[Code]`.
+    pub update_reason: Option<Reason>,
+}
+
+impl LiveState {
+    /// Writes this state into a configuration's wire shape.
+    pub fn apply(&self, view: &mut lamina_model::view::FunctionConfiguration) {
+        view.state = self.state;
+        view.state_reason = self.state_reason.as_ref().map(|r| r.reason.clone());
+        view.state_reason_code = self.state_reason.as_ref().map(|r| r.code.clone());
+        view.last_update_status = self.last_update_status;
+        view.last_update_status_reason = self.update_reason.as_ref().map(|r| r.reason.clone());
+        view.last_update_status_reason_code = self.update_reason.as_ref().map(|r| r.code.clone());
+    }
+}
+
 /// Images, plans and the clock, shared by the control plane, the API and the engine.
 pub struct Environments {
     clock: Arc<dyn Clock>,
@@ -44,6 +80,7 @@ pub struct Environments {
     plans: RwLock<Arc<PlanSet>>,
     loaded: AtomicBool,
     scanner: OnceLock<Arc<dyn CompatibilityScanner>>,
+    preparing: Mutex<BTreeMap<ImageId, Preparation>>,
 }
 
 fn read<T: Clone>(lock: &RwLock<T>) -> T {
@@ -56,13 +93,175 @@ impl Environments {
     /// `host` described by `host` (its id is forced to `host`), no plans yet, functions
     /// defaulting to `host`, runtime version ARNs in `region`.
     pub fn new(region: &str, clock: Arc<dyn Clock>, host: ImageManifest) -> Self {
+        let catalog = ImageCatalog::with_host(host);
+        let plans = PlanSet::new(ImageId::host(), region).with_images(
+            lamina_images::defaults::runtime_defaults(&catalog),
+            &catalog,
+        );
         Self {
             clock,
-            catalog: RwLock::new(Arc::new(ImageCatalog::with_host(host))),
-            plans: RwLock::new(Arc::new(PlanSet::new(ImageId::host(), region))),
+            catalog: RwLock::new(Arc::new(catalog)),
+            plans: RwLock::new(Arc::new(plans)),
             loaded: AtomicBool::new(false),
             scanner: OnceLock::new(),
+            preparing: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Recomputes what the plans know of the images (each runtime's default image, what
+    /// each image serves) after the catalog changed.
+    fn refresh_plans(&self, catalog: &ImageCatalog) {
+        let mut guard = self
+            .plans
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = (**guard)
+            .clone()
+            .with_images(lamina_images::defaults::runtime_defaults(catalog), catalog);
+        *guard = Arc::new(next);
+    }
+
+    /// Where the preparation of `image` stands.
+    pub fn preparation(&self, image: &ImageId) -> Option<Preparation> {
+        self.preparing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(image)
+            .cloned()
+    }
+
+    /// Marks `image` as being prepared; false when it already is (concurrent creations
+    /// share one preparation).
+    pub(crate) fn begin_preparation(&self, image: &ImageId) -> bool {
+        let mut map = self
+            .preparing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.get(image) == Some(&Preparation::Running) {
+            return false;
+        }
+        map.insert(image.clone(), Preparation::Running);
+        true
+    }
+
+    /// Records the end of `image`'s preparation (registering it is the caller's job).
+    pub(crate) fn end_preparation(&self, image: &ImageId, result: Result<(), String>) {
+        let mut map = self
+            .preparing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match result {
+            Ok(()) => {
+                map.remove(image);
+            }
+            Err(reason) => {
+                map.insert(image.clone(), Preparation::Failed(reason));
+            }
+        }
+    }
+
+    /// The state `version` is in now when an image preparation decides it: a version that
+    /// resolves to an image being prepared is `Pending` (created) or `InProgress` (updated);
+    /// one whose image failed to prepare is `Failed`.
+    pub fn live_state(&self, function: &Function, version: &FunctionVersion) -> Option<LiveState> {
+        // The common case, on every invoke: nothing is being prepared.
+        if self
+            .preparing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_empty()
+        {
+            return None;
+        }
+        let image = self.resolve(function, version).image;
+        let preparation = self.preparation(&image)?;
+        let runtime = version
+            .spec
+            .runtime
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+        // A function never updated since its creation is being created; otherwise updated.
+        let created = version.last_modified <= function.created;
+        Some(match (preparation, created) {
+            (Preparation::Running, true) => LiveState {
+                state: State::Pending,
+                state_reason: Some(Reason::new(
+                    "Creating",
+                    format!(
+                        "The function is being created: environment image {image} for {runtime} is being prepared."
+                    ),
+                )),
+                last_update_status: version.last_update_status,
+                update_reason: None,
+            },
+            (Preparation::Running, false) => LiveState {
+                state: version.state,
+                state_reason: None,
+                last_update_status: UpdateStatus::InProgress,
+                update_reason: Some(Reason::new(
+                    "Creating",
+                    format!(
+                        "The function is being updated: environment image {image} for {runtime} is being prepared."
+                    ),
+                )),
+            },
+            (Preparation::Failed(why), true) => LiveState {
+                state: State::Failed,
+                state_reason: Some(Reason::new(
+                    "InternalError",
+                    format!("Preparing environment image {image} for {runtime} failed: {why}"),
+                )),
+                last_update_status: UpdateStatus::Failed,
+                update_reason: None,
+            },
+            (Preparation::Failed(why), false) => LiveState {
+                state: version.state,
+                state_reason: None,
+                last_update_status: UpdateStatus::Failed,
+                update_reason: Some(Reason::new(
+                    "InternalError",
+                    format!("Preparing environment image {image} for {runtime} failed: {why}"),
+                )),
+            },
+        })
+    }
+
+    /// Refuses to invoke a version that cannot run yet, in Lambda's words.
+    pub fn check_invocable(
+        &self,
+        function: &Function,
+        version: &FunctionVersion,
+    ) -> Result<(), LambdaError> {
+        let state = match self.live_state(function, version) {
+            Some(live) if live.state != State::Active => live.state,
+            Some(live) if live.last_update_status == UpdateStatus::InProgress => {
+                return Err(LambdaError::conflict(format!(
+                    "The operation cannot be performed at this time. An update is in progress for resource: {}",
+                    function.name
+                )));
+            }
+            Some(live) if live.last_update_status == UpdateStatus::Failed => State::Failed,
+            _ => return Ok(()),
+        };
+        let name = match state {
+            State::Pending => "Pending",
+            State::Failed => "Failed",
+            State::Inactive => "Inactive",
+            State::Active => "Active",
+        };
+        Err(LambdaError::conflict(format!(
+            "The operation cannot be performed at this time. The function is currently in the following state: {name}"
+        )))
+    }
+
+    /// The default image `runtime` needs that is not built yet and that this server can
+    /// prepare, if any.
+    pub fn image_to_prepare(&self, runtime: Runtime) -> Option<ImageId> {
+        let image = self.plans().default_image_for(runtime.id()).clone();
+        if self.catalog().contains(&image) {
+            return None;
+        }
+        lamina_images::defaults::by_id(&image).map(|_| image)
     }
 
     /// The clock resolution reads.
@@ -83,7 +282,9 @@ impl Environments {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut next = (**guard).clone();
         next.insert(manifest);
-        *guard = Arc::new(next);
+        *guard = Arc::new(next.clone());
+        drop(guard);
+        self.refresh_plans(&next);
     }
 
     /// Removes an image from the catalog, refusing when a plan names it (the images side
@@ -107,7 +308,9 @@ impl Environments {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut next = (**guard).clone();
         let removed = next.remove(id);
-        *guard = Arc::new(next);
+        *guard = Arc::new(next.clone());
+        drop(guard);
+        self.refresh_plans(&next);
         Ok(removed)
     }
 
@@ -212,10 +415,19 @@ impl Environments {
         if catalog.iter().any(|m| {
             m.runtimes.contains_key(runtime.id())
                 || (m.runtimes.is_empty() && runtime.is_runnable())
-        }) {
+        }) || lamina_images::defaults::default_image(runtime.id()).is_some()
+        {
             return Ok(());
         }
-        let served: Vec<String> = catalog.runtimes_served().into_keys().collect();
+        // Served by an image now, or by a default image this server can prepare.
+        let mut served: Vec<String> = catalog.runtimes_served().into_keys().collect();
+        served.extend(
+            lamina_images::defaults::DEFAULT_IMAGES
+                .iter()
+                .flat_map(|d| d.runtimes.iter().map(|r| r.to_string())),
+        );
+        served.sort();
+        served.dedup();
         let why = match runtime.language() {
             Some(language) => format!(
                 "no environment image of this server has {language} (build or register an image that provides it; see docs/images.md)"
@@ -257,6 +469,10 @@ impl RuntimeVersions for Environments {
         version: &FunctionVersion,
     ) -> Vec<String> {
         self.resolve(function, version).warnings
+    }
+
+    fn live_state(&self, function: &Function, version: &FunctionVersion) -> Option<LiveState> {
+        Environments::live_state(self, function, version)
     }
 }
 

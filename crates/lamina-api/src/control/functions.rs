@@ -100,6 +100,8 @@ impl Control {
             revision_id: Self::new_revision(),
             state: State::Active,
             last_update_status: UpdateStatus::Successful,
+            state_reason: None,
+            update_reason: None,
         };
         let function = Function {
             name: name.clone(),
@@ -115,6 +117,8 @@ impl Control {
         let stored = function.clone();
         self.store_call(move |s| s.create_function(&stored)).await?;
         tracing::info!(function = %name, sha = %function.latest.code.code_sha256, "function created");
+        // Pending until the image its runtime needs is prepared.
+        self.prepare_for(runtime);
         if input.publish {
             return self.publish_locked(function, None).await;
         }
@@ -263,11 +267,16 @@ impl Control {
             }
             spec.layers = layers;
         }
+        let runtime = spec.runtime;
         function.latest.spec = spec;
         self.touch_latest(&mut function);
         let stored = function.clone();
         self.store_call(move |s| s.update_function(&stored)).await?;
         self.notify(Change::Function(name));
+        // InProgress until the image the (new) runtime needs is prepared.
+        if let Some(runtime) = runtime {
+            self.prepare_for(runtime);
+        }
         let latest = function.latest.clone();
         Ok((function, latest))
     }

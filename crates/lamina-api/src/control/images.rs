@@ -41,6 +41,9 @@ pub struct BuildImageRequest {
     /// Extra Debian packages.
     #[serde(default)]
     pub packages: Vec<String>,
+    /// Node.js majors installed from npm into `/var/lang/nodejs<major>`.
+    #[serde(default)]
+    pub node: Vec<u32>,
     /// Build from scratch and keep the result out of the cache.
     #[serde(default)]
     pub no_cache: bool,
@@ -60,8 +63,8 @@ pub struct ImageSummary {
     pub os_version: String,
     /// glibc.
     pub glibc_version: Option<String>,
-    /// `python3` and `node` versions it serves (by interpreter).
-    pub interpreters: std::collections::BTreeMap<String, String>,
+    /// Each interpreted runtime it serves → the interpreter's exact version.
+    pub runtimes: std::collections::BTreeMap<String, String>,
     /// How many sonames it has.
     pub library_count: usize,
     /// The content digest.
@@ -70,18 +73,18 @@ pub struct ImageSummary {
 
 impl ImageSummary {
     fn of(m: &ImageManifest) -> Self {
-        let interpreters = m
+        let runtimes = m
             .runtimes
-            .values()
-            .filter(|r| !r.interpreter.is_empty())
-            .map(|r| (r.interpreter.clone(), r.version.clone()))
+            .iter()
+            .filter(|(_, r)| !r.version.is_empty())
+            .map(|(id, r)| (id.clone(), r.version.clone()))
             .collect();
         Self {
             id: m.id.clone(),
             os_id: m.os_id.clone(),
             os_version: m.os_version.clone(),
             glibc_version: m.glibc_version.clone(),
-            interpreters,
+            runtimes,
             library_count: m.libraries.len(),
             digest: m.digest.clone(),
         }
@@ -117,9 +120,11 @@ fn images_error(e: lamina_images::ImagesError) -> LambdaError {
     match e {
         E::NotFound(_) => LambdaError::not_found(e.to_string()),
         E::Exists(_) => LambdaError::conflict(e.to_string()),
-        E::UnknownBase(_) | E::InvalidPackage(_) | E::InvalidId(_) | E::Scan { .. } => {
-            LambdaError::invalid_parameter(e.to_string())
-        }
+        E::UnknownBase(_)
+        | E::InvalidPackage(_)
+        | E::InvalidId(_)
+        | E::Scan { .. }
+        | E::UnsupportedNode { .. } => LambdaError::invalid_parameter(e.to_string()),
         other => LambdaError::service(other.to_string()),
     }
 }
@@ -234,7 +239,9 @@ impl Control {
         engine: Option<&lamina_engine::Engine>,
         request: BuildImageRequest,
     ) -> LambdaResult<ImageManifest> {
-        let recipe = Recipe::new(&request.base, &request.packages).map_err(images_error)?;
+        let recipe = Recipe::new(&request.base, &request.packages)
+            .and_then(|r| r.with_node(&request.node))
+            .map_err(images_error)?;
         let id = match &request.name {
             Some(n) => image_id(n)?,
             None => recipe.default_id().map_err(images_error)?,

@@ -14,6 +14,7 @@ mod images;
 mod layers;
 mod migration_status;
 mod plans;
+mod preparation;
 mod settings;
 mod test_events;
 mod versions;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use lamina_model::{Account, Clock, Function, FunctionVersion, LATEST, LambdaError, LambdaResult};
 use lamina_store::{Store, StoreError};
 
-pub use environments::{CompatibilityScanner, Environments, NOT_SCANNED};
+pub use environments::{CompatibilityScanner, Environments, LiveState, NOT_SCANNED, Preparation};
 pub use event_invoke::{ConfigWrite, EventInvokeConfigPage};
 pub use images::{
     BuildImageRequest, ImageDetail, ImageService, ImageSummary, PlanImpact, StoreScanner,
@@ -32,6 +33,7 @@ pub use migration_status::{
     FlagStatus, FunctionStatus, MigrationStatus, NextPhase, PlanStatus, SimulatedFunction,
     Simulation,
 };
+pub use preparation::Preparer;
 pub use settings::AccountSettings;
 pub use test_events::{MAX_TEST_EVENT_BYTES, MAX_TEST_EVENT_NAME, MAX_TEST_EVENTS};
 
@@ -75,6 +77,7 @@ pub struct Control {
     changes: tokio::sync::broadcast::Sender<Change>,
     cache: cache::InvokeCache,
     environments: Arc<Environments>,
+    preparer: std::sync::OnceLock<Preparer>,
 }
 
 impl Control {
@@ -102,6 +105,7 @@ impl Control {
             changes,
             cache: Default::default(),
             environments,
+            preparer: std::sync::OnceLock::new(),
         }
     }
 
@@ -180,6 +184,9 @@ impl Control {
                 .cloned()
                 .ok_or_else(|| self.qualified_not_found(&reference.name, q))?
         };
+        // Pending (or Failed) while the image its runtime needs is prepared.
+        self.environments
+            .check_invocable(&cached.function, &version)?;
         Ok((cached.function.clone(), version, invoked_arn))
     }
 

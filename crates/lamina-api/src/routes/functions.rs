@@ -60,6 +60,9 @@ fn config(
         .runtime_version_arn(function, version);
     let mut view =
         FunctionConfiguration::of(state.control.account(), function, version, runtime_version);
+    if let Some(live) = state.runtime_versions.live_state(function, version) {
+        live.apply(&mut view);
+    }
     let warnings = state
         .runtime_versions
         .runtime_version_warnings(function, version);

@@ -28,6 +28,20 @@ pub enum EnvironmentError {
         /// The missing image.
         image: String,
     },
+    /// A plan that names a runtime its target image cannot serve.
+    #[error(
+        "plan {plan}: image {image} cannot serve runtime {runtime} (it has no {language} interpreter); a runtime only moves to an image with exactly its language version"
+    )]
+    RuntimeNotServed {
+        /// The plan's name.
+        plan: String,
+        /// The runtime.
+        runtime: String,
+        /// Its language version (`Python 3.11`).
+        language: String,
+        /// The target image.
+        image: String,
+    },
     /// A flag layer ARN another plan already uses.
     #[error("plan {plan}: flag layer {arn} is already used by plan {other}")]
     FlagInUse {

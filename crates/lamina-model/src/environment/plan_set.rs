@@ -3,6 +3,8 @@
 //! it is accepted: known images, flag ARNs used by one plan only, and no two plans moving
 //! the same runtime unless one follows the other.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::Serialize;
 
 use super::{EnvironmentError, FlagKind, ImageCatalog, ImageId, MigrationPlan};
@@ -23,6 +25,12 @@ pub struct PlanSet {
     plans: Vec<MigrationPlan>,
     default_image: ImageId,
     region: String,
+    /// Runtime → the image it runs on when no plan covers it, where that is not
+    /// `default_image` (a runtime `host` does not serve runs on its own default image).
+    runtime_defaults: BTreeMap<String, ImageId>,
+    /// Image → the runtimes it serves, for the probed images: a plan covering every runtime
+    /// moves only those its target image serves.
+    served: BTreeMap<ImageId, BTreeSet<String>>,
 }
 
 impl PlanSet {
@@ -32,7 +40,32 @@ impl PlanSet {
             plans: Vec::new(),
             default_image,
             region: region.into(),
+            runtime_defaults: BTreeMap::new(),
+            served: BTreeMap::new(),
         }
+    }
+
+    /// This set with each runtime's default image (`python3.13` → `debian-13`) and what each
+    /// image of `catalog` serves; refreshed whenever the catalog changes.
+    pub fn with_images(
+        mut self,
+        runtime_defaults: BTreeMap<String, ImageId>,
+        catalog: &ImageCatalog,
+    ) -> Self {
+        self.runtime_defaults = runtime_defaults;
+        self.served = catalog
+            .iter()
+            .filter(|m| !m.runtimes.is_empty())
+            .map(|m| (m.id.clone(), m.runtimes.keys().cloned().collect()))
+            .collect();
+        self
+    }
+
+    /// The image `runtime` runs on when no plan covers it.
+    pub fn default_image_for(&self, runtime: &str) -> &ImageId {
+        self.runtime_defaults
+            .get(runtime)
+            .unwrap_or(&self.default_image)
     }
 
     /// This set with `plans` (as loaded from the store), ordered by T0 then name. They are
@@ -63,11 +96,17 @@ impl PlanSet {
         &self.region
     }
 
-    /// The plans that move `runtime`, ordered by T0.
+    /// The plans that move `runtime`, ordered by T0: those whose runtimes include it and
+    /// whose target image can serve it (a plan over every runtime leaves a runtime its
+    /// target lacks where it is, rather than run it on another language version).
     pub fn covering<'a>(&'a self, runtime: &'a str) -> impl Iterator<Item = &'a MigrationPlan> {
-        self.plans
-            .iter()
-            .filter(move |p| p.runtimes.covers(runtime))
+        self.plans.iter().filter(move |p| {
+            p.runtimes.covers(runtime)
+                && self
+                    .served
+                    .get(&p.to_image)
+                    .is_none_or(|s| s.contains(runtime))
+        })
     }
 
     /// Whose flag `arn` is, if any plan's.
@@ -119,6 +158,25 @@ impl PlanSet {
                     other: other.name.clone(),
                     runtime: runtime.to_string(),
                 });
+            }
+        }
+        // A runtime named explicitly must be served by the target image, exactly.
+        if let super::RuntimeSelector::Only(list) = &plan.runtimes {
+            for runtime in list {
+                let typed = crate::runtime::Runtime::parse(runtime).ok();
+                let probed = catalog
+                    .get(&plan.to_image)
+                    .is_some_and(|m| !m.runtimes.is_empty());
+                if probed && !catalog.serves(&plan.to_image, runtime) {
+                    return Err(EnvironmentError::RuntimeNotServed {
+                        plan: plan.name.clone(),
+                        runtime: runtime.clone(),
+                        language: typed
+                            .and_then(|r| r.language())
+                            .map_or_else(|| runtime.clone(), |l| l.to_string()),
+                        image: plan.to_image.to_string(),
+                    });
+                }
             }
         }
         Ok(())

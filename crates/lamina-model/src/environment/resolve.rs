@@ -222,6 +222,7 @@ fn by_rules(
     let Some(runtime) = facts.runtime else {
         return (plans.default_image().clone(), Rule::NoPlan, None);
     };
+    let default = plans.default_image_for(runtime).clone();
     let mut decided: Option<(ImageId, Rule, Option<String>)> = None;
     for plan in plans.covering(runtime) {
         if let Some((image, _, _)) = &decided {
@@ -243,7 +244,7 @@ fn by_rules(
             break;
         }
     }
-    decided.unwrap_or_else(|| (plans.default_image().clone(), Rule::NoPlan, None))
+    decided.unwrap_or((default, Rule::NoPlan, None))
 }
 
 /// DESIGN.md's rules for one plan: (moved to B, the rule that decided).

@@ -340,6 +340,8 @@ impl Runner {
             revision_id: revision.clone(),
             state: State::Active,
             last_update_status: UpdateStatus::Successful,
+            state_reason: None,
+            update_reason: None,
         };
         let function = Function {
             name: name.clone(),

@@ -170,6 +170,8 @@ fn function(name: &str) -> lamina_model::Function {
             revision_id: "r1".into(),
             state: State::Active,
             last_update_status: UpdateStatus::Successful,
+            state_reason: None,
+            update_reason: None,
         },
         tags: Default::default(),
         policy: Vec::new(),

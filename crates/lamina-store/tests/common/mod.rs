@@ -57,6 +57,8 @@ pub fn version(version: &str, description: &str) -> FunctionVersion {
         revision_id: format!("rev-{version}-{description}"),
         state: State::Active,
         last_update_status: UpdateStatus::Successful,
+        state_reason: None,
+        update_reason: None,
     }
 }
 

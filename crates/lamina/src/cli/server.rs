@@ -55,6 +55,10 @@ pub struct ServerArgs {
     /// its OS comes from DIR/etc/os-release). Images built by `lamina env` need no flag.
     #[arg(long = "image-root", value_name = "NAME=DIR")]
     pub image_roots: Vec<String>,
+    /// The Debian archive the server prepares default images from (a runtime's image that
+    /// is not built yet, e.g. debian-13 for python3.13). Default: this machine's apt sources.
+    #[arg(long, value_name = "URL")]
+    pub image_mirror: Option<String>,
     /// Whether API requests must be signed with SigV4 by an access key (`lamina auth
     /// create-key`). Default: required as soon as a key exists or the address is not
     /// loopback; off on loopback while no key exists.
@@ -165,6 +169,16 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             .set_resolver(Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>);
         follow_changes(&control, engine);
     }
+    // A runtime whose default image is not built yet gets it prepared in the background.
+    control.set_preparer(lamina_api::control::Preparer {
+        service: lamina_api::control::ImageService {
+            catalog: lamina_images::DiskCatalog::new(&data_dir),
+            cache_dir: lamina_images::cache_dir(),
+        },
+        engine: engine.clone(),
+        mirror: args.image_mirror.clone(),
+    });
+    control.prepare_missing_images().await;
     // TLS when a certificate is given, and always off loopback (unless the tests' insecure
     // flag says plain HTTP is fine).
     let tls = if args.tls_cert.is_some()

@@ -1,0 +1,118 @@
+//! Preparing the default image a runtime needs, in the background and once: a function
+//! whose runtime runs on an image that is not built yet is created `Pending` (updated
+//! `InProgress`), the image is built (debootstrap and/or Node.js from npm, progress in the
+//! server log) while concurrent creations needing it wait on the same preparation, then it
+//! is registered with the catalog and the engine and the functions are `Active`; a failed
+//! preparation leaves them `Failed` with the reason. The states are derived from the
+//! preparation ([`super::Environments::live_state`]), so nothing is rewritten in the store.
+
+use std::sync::Arc;
+
+use lamina_images::{BuildRequest, LogProgress};
+use lamina_model::environment::ImageId;
+use lamina_model::runtime::Runtime;
+
+use super::{Control, ImageService};
+
+/// What a server prepares images with.
+#[derive(Clone)]
+pub struct Preparer {
+    /// The data folder's catalog and the build cache.
+    pub service: ImageService,
+    /// The engine the prepared images are registered with.
+    pub engine: Option<Arc<lamina_engine::Engine>>,
+    /// The Debian archive (default: the host's apt sources).
+    pub mirror: Option<String>,
+}
+
+impl Control {
+    /// Gives the control plane what it prepares images with (once; false after that).
+    pub fn set_preparer(&self, preparer: Preparer) -> bool {
+        self.preparer.set(preparer).is_ok()
+    }
+
+    /// Starts preparing the default image of `runtime` if it needs one that is not built;
+    /// returns at once.
+    pub(crate) fn prepare_for(&self, runtime: Runtime) {
+        if let Some(image) = self.environments.image_to_prepare(runtime) {
+            self.prepare_image(image);
+        }
+    }
+
+    /// Starts preparing every default image a stored function needs (after a restart that
+    /// interrupted a preparation, or when a data folder's image was removed by hand).
+    pub async fn prepare_missing_images(&self) {
+        let Ok(versions) = self.all_versions().await else {
+            return;
+        };
+        let runtimes: std::collections::BTreeSet<Runtime> = versions
+            .iter()
+            .filter_map(|(_, v)| v.spec.runtime)
+            .collect();
+        for runtime in runtimes {
+            self.prepare_for(runtime);
+        }
+    }
+
+    /// Prepares `image` in the background unless it is being prepared already.
+    fn prepare_image(&self, image: ImageId) {
+        let environments = Arc::clone(&self.environments);
+        if !environments.begin_preparation(&image) {
+            return;
+        }
+        let Some(preparer) = self.preparer.get().cloned() else {
+            environments.end_preparation(
+                &image,
+                Err("this server was started without an image builder".into()),
+            );
+            return;
+        };
+        let Some(default) = lamina_images::defaults::by_id(&image) else {
+            environments.end_preparation(&image, Err(format!("{image} is no default image")));
+            return;
+        };
+        tracing::info!(image = %image, "preparing an environment image in the background");
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let id = image.clone();
+            let catalog = preparer.service.catalog.clone();
+            let cache_dir = preparer.service.cache_dir.clone();
+            let mirror = preparer.mirror.clone();
+            let built = tokio::task::spawn_blocking(move || {
+                // Built into the data folder earlier (another server run, `lamina env build`).
+                if catalog.contains(&id) {
+                    return catalog.get(&id);
+                }
+                let req = BuildRequest {
+                    recipe: default.recipe()?,
+                    id,
+                    mirror,
+                    use_cache: true,
+                    cache_dir,
+                };
+                let never = std::sync::atomic::AtomicBool::new(false);
+                lamina_images::build(&catalog, &req, &LogProgress, &never)
+            })
+            .await
+            .map_err(|e| format!("the preparation task stopped: {e}"))
+            .and_then(|r| r.map_err(|e| e.to_string()));
+            match built {
+                Ok(stored) => {
+                    environments.register_image(stored.manifest.clone());
+                    if let Some(engine) = &preparer.engine {
+                        engine.images().register(
+                            image.clone(),
+                            lamina_sandbox::ImageRoot::directory(stored.rootfs.clone()),
+                        );
+                    }
+                    tracing::info!(image = %image, seconds = started.elapsed().as_secs(), "environment image prepared");
+                    environments.end_preparation(&image, Ok(()));
+                }
+                Err(why) => {
+                    tracing::error!(image = %image, error = %why, "preparing an environment image failed");
+                    environments.end_preparation(&image, Err(why));
+                }
+            }
+        });
+    }
+}
