@@ -162,7 +162,6 @@ def test_tmp_survives_warm_reuse_and_is_never_shared(ilam):
     assert invoke(ilam, "probe-a", {"action": "tmp", "value": "x"}).payload["before"] == "again"
 
 
-@pytest.mark.xfail(strict=True, reason="design gap: /tmp is a tmpfs whose pages are charged to the function's memory cgroup, so a 128 MB function is OOM-killed after ~120 MB of its 512 MB /tmp (Lambda's /tmp is separate from memory)")
 def test_tmp_does_not_count_against_memory(ilam):
     deploy(ilam, "probe-tmpmem", PROBE, MemorySize=128, Timeout=20)
     r = invoke(ilam, "probe-tmpmem", {"action": "fill_tmp", "limit_mb": 300})

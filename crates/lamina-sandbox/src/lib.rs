@@ -4,8 +4,8 @@
 //! the function opts into [`Network::Host`], its own network namespace holding only the
 //! Runtime API listener), under its own cgroups (memory without swap, pids, cpu shares), with a
 //! read-only root built from an [`ImageRoot`], `/var/task`, `/opt` (layers merged, last wins)
-//! and `/var/runtime` read-only, a size-capped `/tmp`, a minimal `/dev` and a fresh `/proc`,
-//! running as an unprivileged uid with no capabilities and `no_new_privs`.
+//! and `/var/runtime` read-only, a size-capped disk-backed `/tmp` (`tmp_image.rs`), a minimal
+//! `/dev` and a fresh `/proc`, running as an unprivileged uid with no capabilities and `no_new_privs`.
 //!
 //! How it starts (see `spawn.rs` for why): the engine `clone3`s straight into the new
 //! namespaces and execs [`SandboxConfig::init_exe`] with the hidden argument [`INIT_ARG`]; that
@@ -15,8 +15,8 @@
 //! recording fake; the real thing is tested end to end in `tests/` (root needed).
 //!
 //! The runtime also runs under a deny-list seccomp filter (`seccomp.rs`). Not here yet: user
-//! namespaces, an allow-list filter, egress policy for `Network::Host`, and a `/tmp` that does
-//! not count towards the memory limit. See README.md for the threat model.
+//! namespaces, an allow-list filter and egress policy for `Network::Host`. See README.md for
+//! the threat model.
 
 mod cgroup;
 mod error;
@@ -35,6 +35,7 @@ mod seccomp;
 mod spawn;
 mod spec;
 mod status_pipe;
+mod tmp_image;
 
 pub use cgroup::CgroupLayout;
 pub use error::SandboxError;

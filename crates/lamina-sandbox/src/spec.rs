@@ -25,8 +25,9 @@ pub struct SandboxSpec {
     pub layer_dirs: Vec<PathBuf>,
     /// Mounted read-only at `/var/runtime` when given.
     pub runtime_dir: Option<PathBuf>,
-    /// Size of the `/tmp` tmpfs (Lambda's EphemeralStorage), in MiB. `/tmp` lives as long as
-    /// the [`crate::Sandbox`], across runtime restarts. Its pages count towards `memory_mb`.
+    /// Size of `/tmp` (Lambda's EphemeralStorage), in MiB: a disk-backed ext4 image, so it does
+    /// not count towards `memory_mb`. `/tmp` lives as long as the [`crate::Sandbox`], across
+    /// runtime restarts.
     pub tmp_size_mb: u64,
     /// Memory limit (no swap), in MiB.
     pub memory_mb: u64,

@@ -5,8 +5,6 @@
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use nix::mount::MsFlags;
-
 use super::{Running, START_TIMEOUT, Sandbox};
 use crate::cgroup::Limits;
 use crate::error::SandboxError;
@@ -19,6 +17,7 @@ use crate::peak::PeakFile;
 use crate::prepared::PreparedInit;
 use crate::spawn;
 use crate::spec::{self, SandboxConfig, SandboxSpec};
+use crate::tmp_image;
 
 impl Sandbox {
     /// Builds the sandbox and starts its runtime; returns once `argv` has been exec'd inside
@@ -28,12 +27,13 @@ impl Sandbox {
     /// does not.
     pub fn start(spec: SandboxSpec, cfg: &SandboxConfig) -> Result<Sandbox, SandboxError> {
         spec::validate(&spec)?;
-        let prepared = PreparedInit::new(&spec.id, cfg)?;
+        let prepared = PreparedInit::with_tmp(&spec.id, cfg, spec.tmp_size_mb)?;
         Sandbox::start_prepared(prepared, spec, cfg)
     }
 
     /// Like [`Sandbox::start`], with an init cloned ahead of time. The sandbox keeps the
-    /// prepared init's cgroups (named after its id, which may differ from `spec.id`).
+    /// prepared init's cgroups (named after its id, which may differ from `spec.id`), and its
+    /// `/tmp` image when that has the size `spec` asks for.
     pub fn start_prepared(
         prepared: PreparedInit,
         spec: SandboxSpec,
@@ -42,14 +42,17 @@ impl Sandbox {
         spec::validate(&spec)?;
         let k = RealKernel;
         let dir = cfg.sandboxes_dir().join(&spec.id);
-        if k.exists(&dir) {
+        // `Sandbox::start` prepares its init under the sandbox's own id, so its directory is
+        // already the sandbox's.
+        let own_dir = prepared.id() == spec.id;
+        if !own_dir && k.exists(&dir) {
             return Err(SandboxError::InvalidSpec(format!(
                 "sandbox id {} is already in use ({} exists)",
                 spec.id,
                 dir.display()
             )));
         }
-        let (cgroup, pending) = prepared.into_parts()?;
+        let (cgroup, pending, prepared_tmp) = prepared.into_parts()?;
         let root = dir.join("root");
         let tmp_dir = dir.join("tmp");
         // From here on, dropping `sb` (on any error) undoes what was made; until `launch`
@@ -78,23 +81,40 @@ impl Sandbox {
         let spec_tx = pending.spec_tx;
 
         let mkdir = |p: &Path| k.mkdir_all(p).map_err(|e| SandboxError::io("mkdir", p, e));
+        // /tmp is mounted in the host's namespace so it outlives the sandbox's processes. The
+        // prepared init's image is taken over by renaming its directory (a rename keeps the
+        // mount inside it); one of another size is replaced by a fresh image.
+        match prepared_tmp {
+            Some((prep_dir, size)) if size == spec.tmp_size_mb => {
+                if prep_dir != dir {
+                    nix::fcntl::renameat2(
+                        nix::fcntl::AT_FDCWD,
+                        &prep_dir,
+                        nix::fcntl::AT_FDCWD,
+                        &dir,
+                        nix::fcntl::RenameFlags::RENAME_NOREPLACE,
+                    )
+                    .map_err(|e| {
+                        crate::prepared::remove_tmp_dir(&k, &prep_dir);
+                        SandboxError::io("rename", &prep_dir, e.into())
+                    })?;
+                }
+            }
+            other => {
+                if let Some((prep_dir, _)) = other {
+                    crate::prepared::remove_tmp_dir(&k, &prep_dir);
+                }
+                mkdir(&tmp_dir)?;
+                tmp_image::make(&k, &dir, spec.tmp_size_mb)?;
+            }
+        }
         mkdir(&root)?;
-        mkdir(&tmp_dir)?;
         let passwd = dir.join("passwd");
         let group = dir.join("group");
         k.write_file(&passwd, image::passwd_file(spec.uid, spec.gid).as_bytes())
             .map_err(|e| SandboxError::io("write", &passwd, e))?;
         k.write_file(&group, image::group_file(spec.gid).as_bytes())
             .map_err(|e| SandboxError::io("write", &group, e))?;
-        // /tmp is mounted in the host's namespace so it outlives the sandbox's processes.
-        k.mount(
-            Some(Path::new("tmpfs")),
-            &tmp_dir,
-            Some("tmpfs"),
-            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-            Some(&format!("mode=1777,size={}m", spec.tmp_size_mb)),
-        )
-        .map_err(|e| SandboxError::io("mount tmpfs", &tmp_dir, e))?;
         if matches!(spec.image, ImageRoot::Directory { .. }) {
             ensure_skeleton(&k, &cfg.skeleton_dir())?;
         }
