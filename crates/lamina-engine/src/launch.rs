@@ -232,6 +232,7 @@ mod tests {
             policy_revision_id: "p".into(),
             reserved_concurrency: None,
             runtime_management: Default::default(),
+            recursive_loop: None,
             next_version: 1,
             created: time::OffsetDateTime::UNIX_EPOCH,
         }

@@ -36,6 +36,10 @@ pub enum ErrorKind {
     InvalidRuntime,
     /// 502: the function is not ready to be invoked.
     ResourceNotReady,
+    /// 404: no operation of the API has this path and method.
+    UnknownOperation,
+    /// 404: the alias or version has no provisioned concurrency configuration.
+    ProvisionedConcurrencyConfigNotFound,
 }
 
 impl ErrorKind {
@@ -56,6 +60,10 @@ impl ErrorKind {
             Self::InvalidZipFile => "InvalidZipFileException",
             Self::InvalidRuntime => "InvalidRuntimeException",
             Self::ResourceNotReady => "ResourceNotReadyException",
+            Self::UnknownOperation => "UnknownOperationException",
+            Self::ProvisionedConcurrencyConfigNotFound => {
+                "ProvisionedConcurrencyConfigNotFoundException"
+            }
         }
     }
 
@@ -66,7 +74,9 @@ impl ErrorKind {
             | Self::InvalidRequestContent
             | Self::Validation
             | Self::CodeStorageExceeded => 400,
-            Self::ResourceNotFound => 404,
+            Self::ResourceNotFound
+            | Self::UnknownOperation
+            | Self::ProvisionedConcurrencyConfigNotFound => 404,
             Self::ResourceConflict => 409,
             Self::PreconditionFailed => 412,
             Self::RequestEntityTooLarge => 413,

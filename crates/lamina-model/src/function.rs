@@ -205,6 +205,10 @@ pub struct Function {
     pub reserved_concurrency: Option<u32>,
     /// Runtime-management settings.
     pub runtime_management: RuntimeManagement,
+    /// `PutFunctionRecursionConfig`'s `RecursiveLoop` (`Allow`); `None` is Lambda's default,
+    /// `Terminate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recursive_loop: Option<String>,
     /// The number the next published version gets.
     pub next_version: u64,
     /// When it was created.

@@ -111,6 +111,7 @@ impl Control {
             policy_revision_id: Self::new_revision(),
             reserved_concurrency: None,
             runtime_management: Default::default(),
+            recursive_loop: None,
             next_version: 1,
             created: now,
         };

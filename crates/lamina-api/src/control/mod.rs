@@ -13,6 +13,7 @@ mod functions;
 mod images;
 mod layers;
 mod migration_status;
+mod parity;
 mod plans;
 mod preparation;
 mod settings;

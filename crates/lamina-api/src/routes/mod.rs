@@ -9,6 +9,7 @@ mod invoke;
 mod layers;
 mod logs;
 mod migration;
+mod parity;
 mod settings;
 mod test_events;
 
@@ -35,16 +36,19 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(images::routes())
         .merge(test_events::routes())
         .merge(event_invoke::routes())
+        .merge(parity::routes())
         .fallback(unknown_route)
-        // A known path with a method no operation uses is no operation either: the same JSON
-        // 404 rather than axum's bare 405 with an empty body.
+        // A known path with a method no operation uses is no operation either: the same
+        // UnknownOperationException rather than axum's bare 405 with an empty body.
         .method_not_allowed_fallback(unknown_route)
 }
 
-/// Unknown paths get a clean Lambda-style 404, never a panic.
+/// A path and method no operation has: 404 `UnknownOperationException`, as Lambda answers.
+/// Only requests no listener's route matched reach here (the console and `/lamina/…` routes
+/// are merged into the same router).
 async fn unknown_route(method: Method, uri: Uri) -> ApiError {
     ApiError(LambdaError::new(
-        lamina_model::ErrorKind::ResourceNotFound,
+        lamina_model::ErrorKind::UnknownOperation,
         format!("No Lambda operation matches {method} {}", uri.path()),
     ))
 }

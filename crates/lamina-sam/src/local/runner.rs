@@ -351,6 +351,7 @@ impl Runner {
             policy_revision_id: String::new(),
             reserved_concurrency: f.reserved_concurrent_executions,
             runtime_management: Default::default(),
+            recursive_loop: None,
             next_version: 1,
             created: now,
         };

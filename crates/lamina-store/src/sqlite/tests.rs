@@ -178,6 +178,7 @@ fn function(name: &str) -> lamina_model::Function {
         policy_revision_id: String::new(),
         reserved_concurrency: None,
         runtime_management: RuntimeManagement::default(),
+        recursive_loop: None,
         next_version: 1,
         created: time::macros::datetime!(2026-01-01 00:00 UTC),
     }

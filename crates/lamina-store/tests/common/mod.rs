@@ -72,6 +72,7 @@ pub fn function(name: &str) -> Function {
         policy_revision_id: "p1".into(),
         reserved_concurrency: Some(5),
         runtime_management: RuntimeManagement::default(),
+        recursive_loop: None,
         next_version: 1,
         created: datetime!(2026-11-25 08:00:00.5 UTC),
     }
