@@ -3,6 +3,8 @@ the AWS CLI signing with them. Every refusal is checked for Lambda's exact code,
 headers, and for having changed nothing; accounts are isolated unless a resource policy says
 otherwise."""
 
+import contextlib
+import importlib.util
 import json
 import re
 import subprocess
@@ -78,11 +80,21 @@ def test_a_wrong_secret_an_unknown_key_and_a_skewed_clock_each_get_their_error(s
     unknown = {"AccessKeyId": "LKIAUNKNOWNUNKNOWN00", "SecretAccessKey": "x" * 40}
     code, status, message, _ = error_of(lambda: srv.client(key=unknown).delete_function(FunctionName="hello"))
     assert (code, status, message) == ("UnrecognizedClientException", 403, "The security token included in the request is invalid.")
-    skewed = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=301)
-    with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: skewed):
+    skewed = datetime.now(timezone.utc) - timedelta(seconds=301)
+
+    def skewed_now(remove_tzinfo=True):
+        return skewed.replace(tzinfo=None) if remove_tzinfo else skewed
+
+    # botocore signs with its own signer or, when awscrt is installed (aws-sam-cli brings it),
+    # with the CRT's; each reads the clock through its module's get_current_datetime.
+    with contextlib.ExitStack() as stack:
+        signers = ["botocore.auth"] + (["botocore.crt.auth"] if importlib.util.find_spec("awscrt") else [])
+        for signer in signers:
+            stack.enter_context(mock.patch(f"{signer}.get_current_datetime", skewed_now))
         code, status, message, _ = error_of(lambda: srv.client().delete_function(FunctionName="hello"))
     assert (code, status) == ("InvalidSignatureException", 403)
     stamp = skewed.strftime("%Y%m%dT%H%M%SZ")
+    assert timeout_of(srv) == 7, "the skewed delete must not have run"
     assert message.startswith(f"Signature expired: {stamp} is now earlier than "), message
     assert message.endswith(" - 5 min.)"), message
     # The CLI reports the same exception names.
