@@ -294,7 +294,7 @@ async fn main() -> anyhow::Result<()> {
     create(
         &url,
         "py-echo",
-        "python3.12",
+        "python3.11",
         "app.handler",
         &zip_of(&[(
             "app.py",
@@ -310,7 +310,7 @@ async fn main() -> anyhow::Result<()> {
     println!("| server idle RSS | {} MiB |", idle_rss / 1024);
     for (name, label) in [
         ("rust-echo", "provided (lambda_runtime)"),
-        ("py-echo", "python3.12 (Lamina client)"),
+        ("py-echo", "python3.11 (Lamina client)"),
     ] {
         let (p50, p99) = warm_latency(&client, &url, name, args.warm_invokes).await?;
         println!(
@@ -337,7 +337,7 @@ async fn main() -> anyhow::Result<()> {
         "| throughput, python, 4 client connections (up to 4 sandboxes) | {rate4:.0} invokes/s |"
     );
 
-    for (name, label) in [("rust-echo", "provided"), ("py-echo", "python3.12")] {
+    for (name, label) in [("rust-echo", "provided"), ("py-echo", "python3.11")] {
         let (e2e, init) = cold_starts(&client, &url, name, args.cold_starts).await?;
         println!(
             "| cold invoke {label}, end to end p50 / p99 | {} / {} |",
