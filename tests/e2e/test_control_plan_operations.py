@@ -1,13 +1,15 @@
 """Operations Terraform and SAM call on every plan (recursion config, the function's code
-signing config, provisioned concurrency configs), unknown operations, and each new answer's
+signing config, provisioned concurrency configs, layer version permissions), unknown operations, and each new answer's
 shape walked against botocore's own service model. Expected errors are the answers AWS gave
 in LocalStack's AWS-recorded snapshots (tests/aws/services/lambda_/test_lambda_api.snapshot.json)."""
+
+import json
 
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import PY_HELLO, ROLE, Server, raw_call
+from conftest import PY_HELLO, ROLE, Server, make_zip, raw_call
 from test_control_functions import arn
 
 
@@ -101,6 +103,64 @@ def test_unknown_operations_keep_the_request_id_and_other_listeners_still_answer
     assert status in (200, 303), status
 
 
+# --- layer version permissions --------------------------------------------------------------
+
+def layer_arn(name, version):
+    return arn("x").replace(":function:x", f":layer:{name}:{version}")
+
+
+def test_layer_version_policy_lifecycle(planned):
+    lam = planned.client()
+    layer = lam.publish_layer_version(LayerName="plan-layer", Content={"ZipFile": make_zip({"python/x.py": "X = 1\n"})})
+    version = layer["Version"]
+    assert error_of(lam.get_layer_version_policy, LayerName="plan-layer", VersionNumber=version) == (
+        404, "ResourceNotFoundException", "No policy is associated with the given resource.",
+    )
+    resource = layer_arn("plan-layer", version)
+    s1 = lam.add_layer_version_permission(LayerName="plan-layer", VersionNumber=version, StatementId="s1", Action="lambda:GetLayerVersion", Principal="*")
+    assert json.loads(s1["Statement"]) == {"Sid": "s1", "Effect": "Allow", "Principal": "*", "Action": "lambda:GetLayerVersion", "Resource": resource}
+    got = lam.get_layer_version_policy(LayerName="plan-layer", VersionNumber=version)
+    assert got["RevisionId"] == s1["RevisionId"]
+    assert json.loads(got["Policy"]) == {"Version": "2012-10-17", "Id": "default", "Statement": [json.loads(s1["Statement"])]}
+    s2 = lam.add_layer_version_permission(
+        LayerName=layer["LayerArn"], VersionNumber=version, StatementId="s2", Action="lambda:GetLayerVersion",
+        Principal="*", OrganizationId="o-1234567890", RevisionId=s1["RevisionId"],
+    )
+    assert json.loads(s2["Statement"])["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-1234567890"}}
+    assert [s["Sid"] for s in json.loads(lam.get_layer_version_policy(LayerName="plan-layer", VersionNumber=version)["Policy"])["Statement"]] == ["s1", "s2"]
+
+    wrong = (412, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to retrieve the latest Revision Id")
+    assert error_of(lam.remove_layer_version_permission, LayerName="plan-layer", VersionNumber=version, StatementId="s2", RevisionId=s1["RevisionId"]) == wrong
+    assert error_of(lam.add_layer_version_permission, LayerName="plan-layer", VersionNumber=version, StatementId="s3", Action="lambda:GetLayerVersion", Principal="*", RevisionId="wrong") == wrong
+    assert error_of(lam.add_layer_version_permission, LayerName="plan-layer", VersionNumber=version, StatementId="s1", Action="lambda:GetLayerVersion", Principal="*") == (
+        409, "ResourceConflictException", "The statement id (s1) provided already exists. Please provide a new statement id, or remove the existing statement.",
+    )
+    raw = planned.client(validate=False)
+    assert error_of(raw.add_layer_version_permission, LayerName="plan-layer", VersionNumber=version, StatementId="s3", Action="*", Principal="*") == (
+        400, "ValidationException", "1 validation error detected: Value '*' at 'action' failed to satisfy constraint: Member must satisfy regular expression pattern: lambda:GetLayerVersion",
+    )
+    assert error_of(lam.remove_layer_version_permission, LayerName="plan-layer", VersionNumber=version, StatementId="doesnotexist") == (
+        404, "ResourceNotFoundException", "Statement doesnotexist is not found in resource policy.",
+    )
+    for op, extra in (
+        (lam.add_layer_version_permission, {"StatementId": "s9", "Action": "lambda:GetLayerVersion", "Principal": "*"}),
+        (lam.get_layer_version_policy, {}),
+        (lam.remove_layer_version_permission, {"StatementId": "s1"}),
+    ):
+        assert error_of(op, LayerName="plan-layer-doesnotexist", VersionNumber=version, **extra) == (
+            404, "ResourceNotFoundException", f"Layer version {layer_arn('plan-layer-doesnotexist', version)} does not exist.",
+        )
+        assert error_of(op, LayerName="plan-layer", VersionNumber=version + 1, **extra) == (
+            404, "ResourceNotFoundException", f"Layer version {layer_arn('plan-layer', version + 1)} does not exist.",
+        )
+    # Refusals changed nothing; removing both leaves no policy.
+    latest = lam.get_layer_version_policy(LayerName="plan-layer", VersionNumber=version)
+    assert latest["RevisionId"] == s2["RevisionId"]
+    assert lam.remove_layer_version_permission(LayerName="plan-layer", VersionNumber=version, StatementId="s2", RevisionId=s2["RevisionId"])["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert [s["Sid"] for s in json.loads(lam.get_layer_version_policy(LayerName="plan-layer", VersionNumber=version)["Policy"])["Statement"]] == ["s1"]
+    lam.remove_layer_version_permission(LayerName="plan-layer", VersionNumber=version, StatementId="s1")
+    assert error_of(lam.get_layer_version_policy, LayerName="plan-layer", VersionNumber=version)[0] == 404
+
 # --- shapes walked against botocore's service model ---------------------------------------
 
 MODEL = botocore.session.get_session().get_service_model("lambda")
@@ -132,11 +192,18 @@ def check_shape(value, shape, where):
     ("PutFunctionRecursionConfig", "/2024-08-31/functions/fn/recursion-config"),
     ("GetFunctionCodeSigningConfig", "/2020-06-30/functions/fn/code-signing-config"),
     ("ListProvisionedConcurrencyConfigs", "/2019-09-30/functions/fn/provisioned-concurrency?List=ALL"),
+    ("AddLayerVersionPermission", "/2018-10-31/layers/shape-layer/versions/1/policy"),
+    ("GetLayerVersionPolicy", "/2018-10-31/layers/shape-layer/versions/1/policy"),
 ])
 def test_answers_have_the_models_output_shape(planned, operation, path):
     op = MODEL.operation_model(operation)
     assert op.http["requestUri"].split("/")[1] == path.split("/")[1]
-    body = {"RecursiveLoop": "Terminate"} if op.http["method"] == "PUT" else None
+    if "shape-layer" in path and operation.startswith("Add"):
+        planned.client().publish_layer_version(LayerName="shape-layer", Content={"ZipFile": make_zip({"python/y.py": "Y = 1\n"})})
+    body = {
+        "PUT": {"RecursiveLoop": "Terminate"},
+        "POST": {"StatementId": "shape", "Action": "lambda:GetLayerVersion", "Principal": "*"},
+    }.get(op.http["method"])
     status, _, out = raw_call(planned, op.http["method"], path, body)
     assert status == op.http.get("responseCode", 200), out
     check_shape(out, op.output_shape, operation)

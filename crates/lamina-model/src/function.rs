@@ -233,6 +233,12 @@ pub struct LayerVersion {
     pub license_info: Option<String>,
     /// Its content.
     pub content: CodeRef,
+    /// `AddLayerVersionPermission` statements, in the order added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy: Vec<serde_json::Value>,
+    /// Revision of that policy; new with each change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_revision_id: Option<String>,
     /// When it was published.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,

@@ -71,6 +71,8 @@ pub trait Store: Send + Sync + 'static {
     fn list_layers(&self) -> StoreResult<Vec<LayerVersion>>;
     /// Deletes a layer version; false if missing.
     fn delete_layer_version(&self, name: &str, version: u64) -> StoreResult<bool>;
+    /// Replaces a stored layer version's document (its permissions); false when it is gone.
+    fn update_layer_version(&self, layer: &LayerVersion) -> StoreResult<bool>;
 
     /// Inserts a migration plan, or replaces the plan of the same name.
     fn put_plan(&self, plan: &MigrationPlan) -> StoreResult<()>;

@@ -249,6 +249,17 @@ impl Store for MemoryStore {
             .is_some())
     }
 
+    fn update_layer_version(&self, layer: &LayerVersion) -> StoreResult<bool> {
+        let mut inner = self.lock();
+        match inner.layers.get_mut(&(layer.name.clone(), layer.version)) {
+            Some(stored) => {
+                *stored = layer.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     fn put_plan(&self, plan: &MigrationPlan) -> StoreResult<()> {
         self.lock().plans.insert(plan.name.clone(), plan.clone());
         Ok(())

@@ -51,6 +51,8 @@ impl Control {
             compatible_architectures: input.compatible_architectures,
             license_info: input.license_info,
             content,
+            policy: Vec::new(),
+            policy_revision_id: None,
             created: self.clock.now(),
         };
         let stored = self
@@ -168,7 +170,7 @@ impl Control {
     }
 
     /// Accepts a layer name or a layer ARN of this account (without version).
-    fn layer_name_of(&self, input: &str) -> LambdaResult<String> {
+    pub(super) fn layer_name_of(&self, input: &str) -> LambdaResult<String> {
         let name = input
             .strip_prefix(&self.account.layer_arn(""))
             .unwrap_or(input)

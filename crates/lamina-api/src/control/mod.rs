@@ -11,6 +11,7 @@ mod event_invoke;
 mod flags;
 mod functions;
 mod images;
+mod layer_policy;
 mod layers;
 mod migration_status;
 mod parity;
@@ -30,6 +31,7 @@ pub use event_invoke::{ConfigWrite, EventInvokeConfigPage};
 pub use images::{
     BuildImageRequest, ImageDetail, ImageService, ImageSummary, PlanImpact, StoreScanner,
 };
+pub use layer_policy::LayerPermissionInput;
 pub use migration_status::{
     FlagStatus, FunctionStatus, MigrationStatus, NextPhase, PlanStatus, SimulatedFunction,
     Simulation,

@@ -60,7 +60,7 @@ fn list_item(state: &AppState, layer: &LayerVersion) -> serde_json::Value {
     item
 }
 
-fn version_number(raw: &str) -> Result<u64, LambdaError> {
+pub(super) fn version_number(raw: &str) -> Result<u64, LambdaError> {
     match raw.parse::<i64>() {
         Ok(n) if n >= 1 => Ok(n.unsigned_abs()),
         // Lambda's own words for 0 and negative numbers.

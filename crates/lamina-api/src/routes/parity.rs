@@ -1,19 +1,23 @@
 //! Routes tools such as Terraform and SAM call on every plan: recursion config, the function's
-//! code signing config, provisioned concurrency configurations (see `control::parity`).
+//! code signing config, provisioned concurrency configurations (see `control::parity`), and
+//! layer version permissions (`control::layer_policy`).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::QueryParams;
+use super::layers::version_number;
 use crate::AppState;
 use crate::body::{LambdaJson, Operation};
+use crate::control::LayerPermissionInput;
 use crate::error::ApiResult;
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
@@ -29,6 +33,14 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route(
             "/2019-09-30/functions/{name}/provisioned-concurrency",
             get(provisioned_concurrency),
+        )
+        .route(
+            "/2018-10-31/layers/{layer}/versions/{version}/policy",
+            get(get_layer_policy).post(add_layer_permission),
+        )
+        .route(
+            "/2018-10-31/layers/{layer}/versions/{version}/policy/{sid}",
+            axum::routing::delete(remove_layer_permission),
         )
 }
 
@@ -96,4 +108,56 @@ async fn provisioned_concurrency(
         Ok(never) => match never {},
         Err(e) => Err(e.into()),
     }
+}
+
+async fn add_layer_permission(
+    State(state): State<Arc<AppState>>,
+    Path((layer, version)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    LambdaJson(input): LambdaJson<LayerPermissionInput>,
+) -> ApiResult<Response> {
+    let q = QueryParams::parse(query.as_deref());
+    let (statement, revision) = state
+        .control
+        .add_layer_version_permission(
+            &layer,
+            version_number(&version)?,
+            q.get("RevisionId"),
+            input,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "Statement": statement.to_string(), "RevisionId": revision })),
+    )
+        .into_response())
+}
+
+async fn get_layer_policy(
+    State(state): State<Arc<AppState>>,
+    Path((layer, version)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (policy, revision) = state
+        .control
+        .get_layer_version_policy(&layer, version_number(&version)?)
+        .await?;
+    Ok(Json(json!({ "Policy": policy.to_string(), "RevisionId": revision })).into_response())
+}
+
+async fn remove_layer_permission(
+    State(state): State<Arc<AppState>>,
+    Path((layer, version, sid)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let q = QueryParams::parse(query.as_deref());
+    state
+        .control
+        .remove_layer_version_permission(
+            &layer,
+            version_number(&version)?,
+            &sid,
+            q.get("RevisionId"),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

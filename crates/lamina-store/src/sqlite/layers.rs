@@ -94,6 +94,21 @@ pub(super) fn list_newest(conn: &Connection) -> StoreResult<Vec<LayerVersion>> {
     collect(&mut stmt, [])
 }
 
+pub(super) fn update(conn: &Connection, layer: &LayerVersion) -> StoreResult<bool> {
+    let Some(number) = sql_number(layer.version) else {
+        return Ok(false);
+    };
+    let updated = conn.execute(
+        "UPDATE layer_versions SET doc = ?3 WHERE name = ?1 AND version = ?2",
+        params![
+            layer.name,
+            number,
+            encode(&key(&layer.name, number), layer)?
+        ],
+    )?;
+    Ok(updated > 0)
+}
+
 pub(super) fn delete(conn: &Connection, name: &str, version: u64) -> StoreResult<bool> {
     let Some(number) = sql_number(version) else {
         return Ok(false);

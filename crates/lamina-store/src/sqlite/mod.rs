@@ -261,6 +261,10 @@ impl Store for SqliteStore {
         self.write(|tx| layers::delete(tx, name, version))
     }
 
+    fn update_layer_version(&self, layer: &LayerVersion) -> StoreResult<bool> {
+        self.write(|tx| layers::update(tx, layer))
+    }
+
     fn put_plan(&self, plan: &MigrationPlan) -> StoreResult<()> {
         self.write(|tx| plans::put(tx, plan))
     }

@@ -193,6 +193,8 @@ fn layer(name: &str) -> lamina_model::LayerVersion {
         compatible_architectures: Vec::new(),
         license_info: None,
         content: function(name).latest.code,
+        policy: Vec::new(),
+        policy_revision_id: None,
         created: time::macros::datetime!(2026-01-01 00:00 UTC),
     }
 }

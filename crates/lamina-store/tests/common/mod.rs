@@ -99,6 +99,8 @@ pub fn layer(name: &str, description: &str) -> LayerVersion {
         compatible_architectures: vec!["x86_64".into(), "arm64".into()],
         license_info: Some("MIT".into()),
         content: code(description.as_bytes()),
+        policy: Vec::new(),
+        policy_revision_id: None,
         created: datetime!(2026-11-26 00:00:00 UTC),
     }
 }
