@@ -164,6 +164,9 @@ impl Engine {
             idle_timeout: cfg.idle_timeout,
             resolver: std::sync::OnceLock::new(),
         });
+        let logs = lamina_logs::Logs::open(cfg.data_dir.join("logs"))
+            .map_err(|e| EngineError::Internal(format!("opening the log store: {e}")))?;
+        engine.shared.logs.attach(Arc::new(logs));
         engine.refill_netns();
         engine.start_reaper();
         Ok(engine)

@@ -4,16 +4,21 @@
 //! and stderr reach a stream through one pipe per sandbox, read by a capture task; the
 //! engine adds its own START/END/REPORT lines to the same stream in order.
 //!
-//! Streams live in memory (bounded); they are not persisted across restarts yet.
+//! With a durable store attached ([`LogStore::attach`], the engine attaches
+//! `<data_dir>/logs`), every line also goes to a `lamina_logs::Logs`, which owns what lasts;
+//! memory then keeps only each live stream's recent tail (for an invocation's own lines) and
+//! readers get the durable store's view.
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::broadcast;
 
 /// Events kept per stream; older ones are dropped first.
 const MAX_EVENTS_PER_STREAM: usize = 10_000;
+/// Bytes of recent lines kept in memory per stream; older ones are dropped first.
+const MAX_BYTES_PER_STREAM: usize = 1024 * 1024;
 /// Streams kept per group.
 const MAX_STREAMS_PER_GROUP: usize = 100;
 
@@ -32,7 +37,10 @@ pub struct LogEvent {
 #[derive(Debug)]
 pub struct LogStream {
     name: Arc<str>,
+    group: Arc<str>,
+    sink: Option<Arc<lamina_logs::Logs>>,
     events: VecDeque<LogEvent>,
+    bytes: usize,
     /// Events ever appended, so positions stay valid when old ones are dropped.
     appended: u64,
     feed: broadcast::Sender<LogEvent>,
@@ -41,20 +49,38 @@ pub struct LogStream {
 impl LogStream {
     /// Appends a line.
     pub fn push(&mut self, message: String) {
-        let event = LogEvent {
-            timestamp_ms: now_ms(),
-            message,
-            stream: Arc::clone(&self.name),
-        };
-        if self.events.len() == MAX_EVENTS_PER_STREAM {
-            self.events.pop_front();
+        self.push_lines(vec![message]);
+    }
+
+    /// Appends lines, handing them to the durable store (if any) as one batch.
+    pub fn push_lines(&mut self, messages: Vec<String>) {
+        let timestamp_ms = now_ms();
+        if let Some(sink) = &self.sink {
+            let batch = messages.iter().map(|m| (timestamp_ms, m.clone())).collect();
+            sink.append(&self.group, &self.name, batch);
         }
-        // Nobody following is the common case: then the line is not copied at all.
-        if self.feed.receiver_count() > 0 {
-            let _ = self.feed.send(event.clone());
+        for message in messages {
+            let event = LogEvent {
+                timestamp_ms,
+                message,
+                stream: Arc::clone(&self.name),
+            };
+            while !self.events.is_empty()
+                && (self.events.len() >= MAX_EVENTS_PER_STREAM
+                    || self.bytes + event.message.len() > MAX_BYTES_PER_STREAM)
+            {
+                if let Some(old) = self.events.pop_front() {
+                    self.bytes -= old.message.len();
+                }
+            }
+            // Nobody following is the common case: then the line is not copied at all.
+            if self.feed.receiver_count() > 0 {
+                let _ = self.feed.send(event.clone());
+            }
+            self.bytes += event.message.len();
+            self.events.push_back(event);
+            self.appended += 1;
         }
-        self.events.push_back(event);
-        self.appended += 1;
     }
 
     /// A position to read from later with `since`.
@@ -62,7 +88,8 @@ impl LogStream {
         self.appended
     }
 
-    /// Messages appended since `position`.
+    /// Messages appended since `position` that memory still holds (the most recent
+    /// [`MAX_BYTES_PER_STREAM`]; the durable store has them all).
     pub fn since(&self, position: u64) -> Vec<String> {
         let kept_from = self.appended - self.events.len() as u64;
         let skip = position.saturating_sub(kept_from) as usize;
@@ -85,6 +112,7 @@ struct LogGroup {
 #[derive(Debug, Default)]
 pub struct LogStore {
     groups: RwLock<HashMap<String, LogGroup>>,
+    durable: OnceLock<Arc<lamina_logs::Logs>>,
 }
 
 fn now_ms() -> i64 {
@@ -97,6 +125,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl LogStore {
+    /// Sends every line from now on to `logs` as well, and reads from it. Set once.
+    pub fn attach(&self, logs: Arc<lamina_logs::Logs>) {
+        let _ = self.durable.set(logs);
+    }
+
+    /// The durable store, once attached.
+    pub fn durable(&self) -> Option<&Arc<lamina_logs::Logs>> {
+        self.durable.get()
+    }
+
     /// Opens a new stream in `group`.
     pub fn new_stream(&self, group: &str, name: String) -> Arc<Mutex<LogStream>> {
         let mut groups = self
@@ -109,7 +147,10 @@ impl LogStore {
         });
         let stream = Arc::new(Mutex::new(LogStream {
             name: name.into(),
+            group: group.into(),
+            sink: self.durable.get().cloned(),
             events: VecDeque::new(),
+            bytes: 0,
             appended: 0,
             feed: entry.feed.clone(),
         }));
@@ -120,8 +161,31 @@ impl LogStore {
         stream
     }
 
-    /// Every kept event of `group`, ordered by time.
+    /// The kept events of `group` (from the durable store: the newest 10,000 of each
+    /// stream), ordered by time.
     pub fn events(&self, group: &str) -> Vec<LogEvent> {
+        if let Some(logs) = self.durable.get() {
+            logs.settle(std::time::Duration::from_secs(2));
+            let mut all = Vec::new();
+            for s in logs.streams(group).unwrap_or_default() {
+                let name: Arc<str> = s.name.as_str().into();
+                let q = lamina_logs::GetQuery {
+                    limit: MAX_EVENTS_PER_STREAM,
+                    ..Default::default()
+                };
+                if let Ok(page) = logs.get_events(group, &s.name, &q) {
+                    all.extend(page.events.into_iter().map(|e| LogEvent {
+                        timestamp_ms: e.timestamp,
+                        message: e.message,
+                        stream: Arc::clone(&name),
+                    }));
+                }
+            }
+            all.sort_by_key(|e| e.timestamp_ms);
+            let skip = all.len().saturating_sub(MAX_EVENTS_PER_STREAM);
+            all.drain(..skip);
+            return all;
+        }
         let groups = self
             .groups
             .read()
@@ -140,6 +204,11 @@ impl LogStore {
 
     /// Stream names of `group`, newest last.
     pub fn stream_names(&self, group: &str) -> Vec<String> {
+        if let Some(logs) = self.durable.get() {
+            let mut streams = logs.streams(group).unwrap_or_default();
+            streams.sort_by_key(|s| s.creation_time);
+            return streams.into_iter().map(|s| s.name).collect();
+        }
         let groups = self
             .groups
             .read()
@@ -287,10 +356,7 @@ fn take_lines(pending: &mut Vec<u8>, data: &[u8], stream: &Arc<Mutex<LogStream>>
         pending.clear();
     }
     if !lines.is_empty() {
-        let mut s = lock(stream);
-        for line in lines {
-            s.push(line);
-        }
+        lock(stream).push_lines(lines);
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod aliases;
 mod event_invoke;
+mod cloudwatch_logs;
 mod functions;
 mod images;
 mod invoke;
@@ -32,6 +33,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(settings::routes())
         .merge(invoke::routes())
         .merge(logs::routes())
+        .merge(cloudwatch_logs::routes())
         .merge(migration::routes())
         .merge(images::routes())
         .merge(test_events::routes())
