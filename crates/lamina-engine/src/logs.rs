@@ -167,7 +167,14 @@ impl LogStore {
         if let Some(logs) = self.durable.get() {
             logs.settle(std::time::Duration::from_secs(2));
             let mut all = Vec::new();
-            for s in logs.streams(group).unwrap_or_default() {
+            // Newest streams first, until enough events are in hand: memory stays bounded
+            // however many streams a group has.
+            let mut streams = logs.streams(group).unwrap_or_default();
+            streams.sort_by_key(|s| std::cmp::Reverse(s.last_event));
+            for s in streams {
+                if all.len() >= MAX_EVENTS_PER_STREAM {
+                    break;
+                }
                 let name: Arc<str> = s.name.as_str().into();
                 let q = lamina_logs::GetQuery {
                     limit: MAX_EVENTS_PER_STREAM,

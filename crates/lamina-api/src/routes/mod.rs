@@ -2,8 +2,8 @@
 //! call on the control layer and the result into Lambda's wire shape. No rule lives here.
 
 mod aliases;
-mod event_invoke;
 mod cloudwatch_logs;
+mod event_invoke;
 mod functions;
 mod images;
 mod invoke;
