@@ -1,8 +1,8 @@
 //! Errors rendered in Lambda's wire format: the `x-amzn-errortype` header with the
-//! exception name, and a `{"Type","Message"}` JSON body. What the client sees is the
-//! `LambdaError`; the cause chain of a fault is logged where it happens.
+//! exception name, and a `{"Type","Message"}` JSON body (rendered by the engine's Invoke
+//! wire module, the one place that shapes Lambda's errors for every server). What the
+//! client sees is the `LambdaError`; the cause chain of a fault is logged where it happens.
 
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lamina_model::LambdaError;
 
@@ -18,20 +18,7 @@ impl From<LambdaError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self.0.body()).unwrap_or_default();
-        let mut response = (status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert("content-type", HeaderValue::from_static("application/json"));
-        headers.insert(
-            "x-amzn-errortype",
-            HeaderValue::from_static(self.0.kind.code()),
-        );
-        if self.0.kind.status() == 429 {
-            headers.insert("retry-after", HeaderValue::from_static("1"));
-        }
-        response
+        lamina_engine::front_door::wire::error_response(&self.0).map(axum::body::Body::from)
     }
 }
 

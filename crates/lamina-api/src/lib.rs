@@ -5,7 +5,6 @@ pub mod auth;
 pub mod body;
 pub mod control;
 pub mod error;
-pub mod invocation;
 pub mod requests;
 pub mod routes;
 
@@ -15,6 +14,12 @@ use axum::Router;
 use lamina_model::{Function, FunctionVersion};
 
 pub use control::{Change, CompatibilityScanner, Control, ControlLimits, Environments};
+/// Invoke's typed command and answers, for front doors built on this crate (the console):
+/// they invoke through [`AppState::invoke`] and never reach the engine themselves.
+pub use lamina_engine::{
+    InvocationType, InvokeCommand, InvokeError, InvokeOutcome, InvokeOutput, LogEvent,
+    report::{Report, millis},
+};
 
 /// Tells which runtime version (runtime + environment image) a function version runs on
 /// now, for `RuntimeVersionConfig`. The environments layer provides the real answer.
@@ -70,11 +75,19 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Runs one Invoke through the engine's front door, resolving the function through the
+    /// control plane: the REST route and the console's Test button both come here.
+    pub async fn invoke(&self, command: InvokeCommand) -> Result<InvokeOutcome, InvokeError> {
+        lamina_engine::invoke(self.engine.as_ref(), &self.control, command).await
+    }
+}
+
 /// The control-plane API as an axum router.
 pub fn router(state: Arc<AppState>) -> Router {
     routes::router()
         .with_state(state)
-        .layer(axum::middleware::map_response(with_request_id))
+        .layer(axum::middleware::from_fn(with_request_id))
 }
 
 /// The API behind the authentication gate (`auth::check`): requests are verified (when the
@@ -87,18 +100,41 @@ pub fn router_with_auth(state: Arc<AppState>, gate: Arc<auth::Gate>) -> Router {
             (state, gate),
             auth::check,
         ))
-        .layer(axum::middleware::map_response(with_request_id))
+        .layer(axum::middleware::from_fn(with_request_id))
 }
 
+/// The id Lamina gives a request when it arrives (`x-amzn-RequestId`). Invoke hands it to
+/// the engine, so the invocation's id, its log lines and the response header agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
 /// Lambda names every response, error or not, with `x-amzn-RequestId`; the SDKs report it as
-/// the request id. A handler that already chose one (Invoke: the invocation's id) keeps it.
-async fn with_request_id(mut response: axum::response::Response) -> axum::response::Response {
+/// the request id. The id is made on arrival and carried by the request's span (debug level:
+/// `LAMINA_LOG=lamina=debug` shows one request's whole path, the engine's spans inside it).
+/// A handler that already set the header keeps its own.
+async fn with_request_id(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    // From the thread's generator, as the engine makes invocation ids: no system call.
+    let id = uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string();
+    let span = tracing::debug_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).instrument(span.clone()).await;
+    tracing::debug!(parent: &span, status = response.status().as_u16(), "answered");
     let headers = response.headers_mut();
-    if !headers.contains_key("x-amzn-requestid") {
-        let id = uuid::Uuid::new_v4().to_string();
-        if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
-            headers.insert("x-amzn-requestid", value);
-        }
+    if !headers.contains_key("x-amzn-requestid")
+        && let Ok(value) = axum::http::HeaderValue::from_str(&id)
+    {
+        headers.insert("x-amzn-requestid", value);
     }
     response
 }

@@ -1,5 +1,5 @@
 //! The routes the console's script calls (`/console/api/…`). Each turns a form into the
-//! same `Control` or engine call the REST API makes, and answers JSON: the result, or
+//! same `Control` call or typed Invoke command the REST API makes, and answers JSON: the result, or
 //! Lambda's `{"Type","Message"}` error that the script shows next to the form.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,8 +10,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use lamina_api::requests::{EnvironmentInput, UpdateConfigInput};
-use lamina_engine::InvokeRequest;
-use lamina_model::{ErrorKind, LambdaError};
+use lamina_api::{InvokeCommand, InvokeOutcome};
+use lamina_model::LambdaError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -128,7 +128,7 @@ pub struct TestForm {
 }
 
 /// `POST /console/api/functions/{name}/test`: invokes `$LATEST` with the event through the
-/// engine and answers the whole result panel: status, response, error parts, REPORT
+/// same front door as the API's Invoke and answers the whole result panel: status, response, error parts, REPORT
 /// figures and the log output.
 pub async fn test(
     State(console): State<Arc<Console>>,
@@ -146,36 +146,23 @@ pub async fn test(
             .into());
         }
     };
-    // The same limit as a synchronous Invoke (the server lifts axum's body limit).
-    if payload.len() > lamina_api::control::MAX_TEST_EVENT_BYTES {
-        return Err(LambdaError::too_large(format!(
-            "Request must be smaller than {} bytes for the Invoke operation",
-            lamina_api::control::MAX_TEST_EVENT_BYTES
-        ))
-        .into());
-    }
-    if serde_json::from_str::<Value>(&payload).is_err() {
-        return Err(LambdaError::invalid_request(
-            "Could not parse request body into json: the test event is not valid JSON",
-        )
-        .into());
-    }
-    let (function, version, invoked_arn) = control.resolve_invoke(&name, None).await?;
-    let engine = console.app.engine.as_ref().ok_or_else(|| {
-        LambdaError::new(
-            ErrorKind::ResourceNotReady,
-            "This Lamina server runs without an invoke engine",
-        )
-    })?;
-    let output = engine
-        .invoke(InvokeRequest {
-            function,
-            version,
-            invoked_arn,
-            payload: Bytes::from(payload),
-            client_context: None,
-        })
-        .await?;
+    // The same checks, resolution and engine as the REST API's Invoke (`$LATEST`).
+    let command = InvokeCommand::request_response(name, Bytes::from(payload));
+    let output = match console
+        .app
+        .invoke(command)
+        .await
+        .map_err(LambdaError::from)?
+    {
+        InvokeOutcome::Ran(output) => output,
+        // A RequestResponse command always runs or is refused.
+        other => {
+            return Err(LambdaError::service(format!(
+                "the console's test invoke ended as {other:?} instead of running"
+            ))
+            .into());
+        }
+    };
     let text = String::from_utf8_lossy(&output.payload).into_owned();
     let parsed: Option<Value> = serde_json::from_str(&text).ok();
     let response = match &parsed {
@@ -190,11 +177,11 @@ pub async fn test(
         "ExecutedVersion": output.executed_version,
         "Response": response,
         "Report": {
-            "Duration": lamina_engine::report::millis(report.duration),
+            "Duration": lamina_api::millis(report.duration),
             "BilledDuration": report.billed_ms,
             "MemorySize": report.memory_size_mb,
             "MaxMemoryUsed": report.max_memory_used_mb,
-            "InitDuration": report.init_duration.map(lamina_engine::report::millis),
+            "InitDuration": report.init_duration.map(lamina_api::millis),
         },
         "Logs": output.log_lines.join("\n"),
     });

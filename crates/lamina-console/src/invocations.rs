@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use lamina_engine::LogEvent;
+use lamina_api::LogEvent;
 
 /// One invocation as its `REPORT` line tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]

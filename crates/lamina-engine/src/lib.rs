@@ -11,6 +11,7 @@ mod code_cache;
 mod ending;
 mod environment;
 mod error;
+pub mod front_door;
 mod images;
 pub mod launch;
 pub mod logs;
@@ -31,6 +32,9 @@ use lamina_store::Store;
 
 pub use environment::StartFault;
 pub use error::EngineError;
+pub use front_door::{
+    FunctionSource, InvocationType, InvokeCommand, InvokeError, InvokeOutcome, invoke,
+};
 pub use images::{EnvironmentResolver, HostResolver, ImageRegistry, ResolvedEnvironment};
 pub use logs::{LogEvent, LogStore};
 pub use outcome::InvokeOutput;
@@ -78,6 +82,8 @@ pub struct InvokeRequest {
     pub payload: Bytes,
     /// `X-Amz-Client-Context`, decoded.
     pub client_context: Option<String>,
+    /// The request id the front door gave this request; `None` makes a new one.
+    pub request_id: Option<String>,
 }
 
 /// The engine.
@@ -262,7 +268,7 @@ impl Engine {
     /// Runs one invocation synchronously (RequestResponse). A throttle or a function Lamina
     /// cannot run is an API error; everything that goes wrong in the function is an output
     /// with an error payload.
-    pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutput, LambdaError> {
+    pub async fn invoke(&self, mut req: InvokeRequest) -> Result<InvokeOutput, LambdaError> {
         let resolved = self.resolve_environment(&req.function, &req.version);
         let key = PoolKey {
             version: req.version.version.clone(),
@@ -277,7 +283,7 @@ impl Engine {
         for env in std::mem::take(&mut lease.stale) {
             env.destroy();
         }
-        let request_id = request_id();
+        let request_id = req.request_id.take().unwrap_or_else(request_id);
         let mut env = match lease.env.take() {
             Some(env) => env,
             None => match Env::start(
@@ -446,48 +452,55 @@ impl Engine {
     /// an accepted event is not dropped; failures are logged. (Durable queues come later.)
     pub fn invoke_event(self: &Arc<Self>, req: InvokeRequest) {
         let engine = Arc::clone(self);
-        tokio::spawn(async move {
-            let name = req.function.name.clone();
-            let mut backoff = Duration::from_millis(50);
-            let mut req = Some(req);
-            loop {
-                let Some(current) = req.take() else { break };
-                let retry = InvokeRequest {
-                    function: current.function.clone(),
-                    version: current.version.clone(),
-                    invoked_arn: current.invoked_arn.clone(),
-                    payload: current.payload.clone(),
-                    client_context: None,
-                };
-                match engine.invoke(current).await {
-                    Ok(out) if out.function_error.is_some() => {
+        tokio::spawn(async move { engine.run_event(req).await });
+    }
+
+    /// Runs an accepted event to its end: a throttled one waits and retries under the
+    /// function's concurrency as it is then; a failure to run is logged. The output, when it
+    /// ran.
+    pub async fn run_event(self: &Arc<Self>, req: InvokeRequest) -> Option<InvokeOutput> {
+        let name = req.function.name.clone();
+        let mut backoff = Duration::from_millis(50);
+        let mut req = Some(req);
+        loop {
+            let current = req.take()?;
+            let retry = InvokeRequest {
+                function: current.function.clone(),
+                version: current.version.clone(),
+                invoked_arn: current.invoked_arn.clone(),
+                payload: current.payload.clone(),
+                client_context: None,
+                request_id: current.request_id.clone(),
+            };
+            match self.invoke(current).await {
+                Ok(out) => {
+                    if out.function_error.is_some() {
                         tracing::info!(function = %name, request_id = %out.request_id, "asynchronous invocation failed in the function");
-                        break;
                     }
-                    Ok(_) => break,
-                    Err(e) if e.kind == lamina_model::ErrorKind::TooManyRequests => {
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                        // Retry under the function's concurrency as it is now: a reservation
-                        // lifted since (DeleteFunctionConcurrency) must let the event run.
-                        let mut retry = retry;
-                        let known = retry.function.reserved_concurrency;
-                        match engine.current_reserved(&name, known).await {
-                            Some(reserved) => retry.function.reserved_concurrency = reserved,
-                            None => {
-                                tracing::warn!(function = %name, "function deleted; dropping its accepted asynchronous invocation");
-                                break;
-                            }
+                    return Some(out);
+                }
+                Err(e) if e.kind == lamina_model::ErrorKind::TooManyRequests => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    // Retry under the function's concurrency as it is now: a reservation
+                    // lifted since (DeleteFunctionConcurrency) must let the event run.
+                    let mut retry = retry;
+                    let known = retry.function.reserved_concurrency;
+                    match self.current_reserved(&name, known).await {
+                        Some(reserved) => retry.function.reserved_concurrency = reserved,
+                        None => {
+                            tracing::warn!(function = %name, "function deleted; dropping its accepted asynchronous invocation");
+                            return None;
                         }
-                        req = Some(retry);
                     }
-                    Err(e) => {
-                        tracing::warn!(function = %name, error = %e, "asynchronous invocation could not run");
-                        break;
-                    }
+                    req = Some(retry);
+                }
+                Err(e) => {
+                    tracing::warn!(function = %name, error = %e, "asynchronous invocation could not run");
+                    return None;
                 }
             }
-        });
+        }
     }
 
     /// The reserved concurrency `function` has now in the store: `None` when the function

@@ -31,7 +31,65 @@ pub struct FunctionRef {
     pub qualifier: Option<String>,
 }
 
+/// What a qualifier names: Lambda tells them apart by their shape alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qualifier<'a> {
+    /// `$LATEST`: the unpublished version.
+    Latest,
+    /// A published version number (all digits).
+    Version(&'a str),
+    /// Anything else: an alias name.
+    Alias(&'a str),
+}
+
+impl<'a> Qualifier<'a> {
+    /// Classifies a qualifier; none means `$LATEST`.
+    pub fn of(qualifier: Option<&'a str>) -> Self {
+        match qualifier {
+            None | Some(crate::function::LATEST) => Self::Latest,
+            Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => Self::Version(q),
+            Some(q) => Self::Alias(q),
+        }
+    }
+}
+
+impl FunctionRef {
+    /// Adds the `Qualifier` parameter to a reference that may carry one in its name
+    /// (`name:prod`): an empty parameter is absent, and both given and different is an
+    /// error, as in Lambda.
+    pub fn with_qualifier_param(mut self, param: Option<&str>) -> LambdaResult<Self> {
+        let param = param.filter(|p| !p.is_empty());
+        if let Some(p) = param {
+            validate::qualifier(p)?;
+        }
+        match (self.qualifier.as_deref(), param) {
+            (Some(a), Some(b)) if a != b => Err(LambdaError::invalid_parameter(
+                "The derived qualifier from the function name does not match the specified qualifier.",
+            )),
+            (None, Some(b)) => {
+                self.qualifier = Some(b.to_string());
+                Ok(self)
+            }
+            _ => Ok(self),
+        }
+    }
+
+    /// What the qualifier names (`$LATEST` when there is none).
+    pub fn target(&self) -> Qualifier<'_> {
+        Qualifier::of(self.qualifier.as_deref())
+    }
+}
+
 impl Account {
+    /// The ARN a caller invoked `reference` as: qualified when the reference carries a
+    /// qualifier.
+    pub fn invoked_arn(&self, reference: &FunctionRef) -> String {
+        match &reference.qualifier {
+            Some(q) => self.qualified_function_arn(&reference.name, q),
+            None => self.function_arn(&reference.name),
+        }
+    }
+
     /// `arn:aws:lambda:<region>:<account>:function:<name>`.
     pub fn function_arn(&self, name: &str) -> String {
         format!(
@@ -196,6 +254,33 @@ mod tests {
         // Longer than CreateFunction allows, but within the lookup pattern: not found later.
         assert!(a.parse_function_ref(&"a".repeat(65)).is_ok());
         assert!(a.parse_function_ref(&"a".repeat(141)).is_err());
+    }
+
+    #[test]
+    fn qualifier_parameter_merges_with_the_name() {
+        let a = Account::default();
+        let r = a.parse_function_ref("hello").unwrap();
+        let r = r.with_qualifier_param(Some("prod")).unwrap();
+        assert_eq!(r.qualifier.as_deref(), Some("prod"));
+        assert_eq!(r.target(), Qualifier::Alias("prod"));
+        let same = a.parse_function_ref("hello:7").unwrap();
+        assert_eq!(same.clone().with_qualifier_param(Some("7")).unwrap(), same);
+        assert_eq!(same.target(), Qualifier::Version("7"));
+        assert_eq!(same.clone().with_qualifier_param(Some("")).unwrap(), same);
+        let e = same.with_qualifier_param(Some("8")).unwrap_err();
+        assert_eq!(e.kind.code(), "InvalidParameterValueException");
+        let bad = a
+            .parse_function_ref("hello")
+            .unwrap()
+            .with_qualifier_param(Some("no way"))
+            .unwrap_err();
+        assert_eq!(bad.kind.code(), "ValidationException");
+        assert_eq!(Qualifier::of(None), Qualifier::Latest);
+        assert_eq!(Qualifier::of(Some("$LATEST")), Qualifier::Latest);
+        assert_eq!(
+            a.invoked_arn(&a.parse_function_ref("hello:prod").unwrap()),
+            "arn:aws:lambda:us-east-1:000000000000:function:hello:prod"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub mod runtime;
 pub mod validate;
 pub mod view;
 
-pub use arn::{Account, FunctionRef};
+pub use arn::{Account, FunctionRef, Qualifier};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ErrorKind, LambdaError, LambdaResult};
 pub use function::{

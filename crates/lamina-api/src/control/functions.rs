@@ -288,8 +288,11 @@ impl Control {
         function_name: &str,
         qualifier: Option<&str>,
     ) -> LambdaResult<()> {
-        let reference = self.account.parse_function_ref(function_name)?;
-        let qualifier = super::merge_qualifier(reference.qualifier.as_deref(), qualifier)?;
+        let reference = self
+            .account
+            .parse_function_ref(function_name)?
+            .with_qualifier_param(qualifier)?;
+        let qualifier = reference.qualifier.clone();
         let name = reference.name;
         let _guard = self.write_lock.lock().await;
         let function = self.function(&name).await?;

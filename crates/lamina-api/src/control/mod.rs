@@ -23,7 +23,10 @@ mod versions;
 
 use std::sync::Arc;
 
-use lamina_model::{Account, Clock, Function, FunctionVersion, LATEST, LambdaError, LambdaResult};
+use lamina_model::{
+    Account, Clock, Function, FunctionRef, FunctionVersion, LATEST, LambdaError, LambdaResult,
+    Qualifier,
+};
 use lamina_store::{Store, StoreError};
 
 pub use environments::{CompatibilityScanner, Environments, LiveState, NOT_SCANNED, Preparation};
@@ -150,33 +153,27 @@ impl Control {
         let _ = self.changes.send(change);
     }
 
-    /// Resolves an invoke's `FunctionName` and `Qualifier` from memory (loading the
-    /// function once from the store): the function, the version to run (an alias with
-    /// weights picks one at random by weight), and the ARN the caller invoked.
-    pub async fn resolve_invoke(
+    /// The function and the version `reference` names, from memory (loading the function
+    /// once from the store): an alias with weights picks one at random by weight. This is
+    /// how the engine's front door resolves every invoke of this server.
+    async fn resolve_cached(
         &self,
-        function_name: &str,
-        qualifier: Option<&str>,
-    ) -> LambdaResult<(Function, FunctionVersion, String)> {
-        let reference = self.account.parse_function_ref(function_name)?;
-        let qualifier = merge_qualifier(reference.qualifier.as_deref(), qualifier)?;
+        reference: &FunctionRef,
+    ) -> LambdaResult<(Function, FunctionVersion)> {
         let cached = match self.cache.get(&reference.name) {
             Some(c) => c,
             None => self.load_cached(&reference.name).await?,
         };
-        let invoked_arn = match &qualifier {
-            Some(q) => self.account.qualified_function_arn(&reference.name, q),
-            None => self.account.function_arn(&reference.name),
+        let not_found = || {
+            self.qualified_not_found(
+                &reference.name,
+                reference.qualifier.as_deref().unwrap_or(LATEST),
+            )
         };
-        let q = qualifier.as_deref().unwrap_or(LATEST);
-        let target = if q == LATEST || q.bytes().all(|b| b.is_ascii_digit()) {
-            q.to_string()
-        } else {
-            let alias = cached
-                .aliases
-                .get(q)
-                .ok_or_else(|| self.qualified_not_found(&reference.name, q))?;
-            pick_weighted(alias)
+        let target = match reference.target() {
+            Qualifier::Latest => LATEST.to_string(),
+            Qualifier::Version(n) => n.to_string(),
+            Qualifier::Alias(a) => pick_weighted(cached.aliases.get(a).ok_or_else(not_found)?),
         };
         let version = if target == LATEST {
             cached.function.latest.clone()
@@ -185,12 +182,12 @@ impl Control {
                 .versions
                 .get(&target)
                 .cloned()
-                .ok_or_else(|| self.qualified_not_found(&reference.name, q))?
+                .ok_or_else(not_found)?
         };
         // Pending (or Failed) while the image its runtime needs is prepared.
         self.environments
             .check_invocable(&cached.function, &version)?;
-        Ok((cached.function.clone(), version, invoked_arn))
+        Ok((cached.function.clone(), version))
     }
 
     async fn load_cached(&self, name: &str) -> LambdaResult<std::sync::Arc<cache::Cached>> {
@@ -312,11 +309,13 @@ impl Control {
         function_name: &str,
         qualifier: Option<&str>,
     ) -> LambdaResult<(Function, FunctionVersion)> {
-        let reference = self.account.parse_function_ref(function_name)?;
-        let qualifier = merge_qualifier(reference.qualifier.as_deref(), qualifier)?;
+        let reference = self
+            .account
+            .parse_function_ref(function_name)?
+            .with_qualifier_param(qualifier)?;
         let function = self.function(&reference.name).await?;
         let version = self
-            .version_of(&function, qualifier.as_deref().unwrap_or(LATEST))
+            .version_of(&function, reference.qualifier.as_deref().unwrap_or(LATEST))
             .await?;
         Ok((function, version))
     }
@@ -327,18 +326,17 @@ impl Control {
         function: &Function,
         qualifier: &str,
     ) -> LambdaResult<FunctionVersion> {
-        if qualifier == LATEST {
-            return Ok(function.latest.clone());
-        }
         let name = function.name.clone();
-        let target = if qualifier.bytes().all(|b| b.is_ascii_digit()) {
-            qualifier.to_string()
-        } else {
-            let (n, a) = (name.clone(), qualifier.to_string());
-            let alias = self.store_call(move |s| s.get_alias(&n, &a)).await?;
-            match alias {
-                Some(alias) => alias.function_version,
-                None => return Err(self.qualified_not_found(&name, qualifier)),
+        let target = match Qualifier::of(Some(qualifier)) {
+            Qualifier::Latest => return Ok(function.latest.clone()),
+            Qualifier::Version(n) => n.to_string(),
+            Qualifier::Alias(a) => {
+                let (n, a) = (name.clone(), a.to_string());
+                let alias = self.store_call(move |s| s.get_alias(&n, &a)).await?;
+                match alias {
+                    Some(alias) => alias.function_version,
+                    None => return Err(self.qualified_not_found(&name, qualifier)),
+                }
             }
         };
         if target == LATEST {
@@ -373,20 +371,16 @@ impl Control {
     }
 }
 
-/// Combines a qualifier in the function name (`name:prod`) with the `Qualifier` parameter;
-/// both given and different is an error, as in Lambda.
-fn merge_qualifier(in_name: Option<&str>, param: Option<&str>) -> LambdaResult<Option<String>> {
-    let param = param.filter(|p| !p.is_empty());
-    if let Some(p) = param {
-        lamina_model::validate::qualifier(p)?;
+impl lamina_engine::FunctionSource for Control {
+    fn account(&self) -> &Account {
+        &self.account
     }
-    match (in_name, param) {
-        (Some(a), Some(b)) if a != b => Err(LambdaError::invalid_parameter(
-            "The derived qualifier from the function name does not match the specified qualifier.",
-        )),
-        (Some(a), _) => Ok(Some(a.to_string())),
-        (None, Some(b)) => Ok(Some(b.to_string())),
-        (None, None) => Ok(None),
+
+    fn resolve(
+        &self,
+        reference: &FunctionRef,
+    ) -> impl std::future::Future<Output = LambdaResult<(Function, FunctionVersion)>> + Send {
+        self.resolve_cached(reference)
     }
 }
 

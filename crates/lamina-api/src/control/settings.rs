@@ -87,8 +87,11 @@ impl Control {
         qualifier: Option<&str>,
         input: AddPermissionInput,
     ) -> LambdaResult<serde_json::Value> {
-        let reference = self.account.parse_function_ref(function_name)?;
-        let qualifier = super::merge_qualifier(reference.qualifier.as_deref(), qualifier)?;
+        let reference = self
+            .account
+            .parse_function_ref(function_name)?
+            .with_qualifier_param(qualifier)?;
+        let qualifier = reference.qualifier.clone();
         let sid_ok = !input.statement_id.is_empty()
             && input.statement_id.len() <= 100
             && input

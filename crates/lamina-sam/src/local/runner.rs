@@ -16,9 +16,10 @@ use bytes::Bytes;
 use lamina_engine::{Engine, EngineConfig, EngineError, InvokeOutput, InvokeRequest};
 use lamina_model::function::{LoggingConfig, State, UpdateStatus};
 use lamina_model::{
-    Account, CodeRef, Function, FunctionSpec, FunctionVersion, LATEST, LambdaError, LayerRef,
+    Account, CodeRef, Function, FunctionRef, FunctionSpec, FunctionVersion, LATEST, LambdaError,
+    LayerRef, Qualifier,
 };
-use lamina_store::MemoryStore;
+use lamina_store::{MemoryStore, Store};
 use sha2::{Digest, Sha256};
 
 use crate::function::PackageType;
@@ -126,6 +127,9 @@ pub struct Runner {
     project: Project,
     engine: Arc<Engine>,
     packages: Arc<Packages>,
+    /// The functions as last built, for the engine's reads (an event retried after a
+    /// throttle reads the function's concurrency again).
+    store: Arc<MemoryStore>,
     account: Account,
     cleanup: Cleanup,
     /// The revision each function last ran with, to drain stale environments on change.
@@ -181,7 +185,14 @@ impl Runner {
                 None
             }
         };
-        let engine = match Engine::start_with_image(config, store, sandbox, host_image).await {
+        let engine = match Engine::start_with_image(
+            config,
+            Arc::clone(&store) as Arc<dyn Store>,
+            sandbox,
+            host_image,
+        )
+        .await
+        {
             Ok(engine) => engine,
             Err(e) => {
                 cleanup.run();
@@ -203,6 +214,7 @@ impl Runner {
             project,
             engine,
             packages,
+            store,
             account,
             cleanup,
             revisions: Mutex::new(HashMap::new()),
@@ -228,6 +240,47 @@ impl Runner {
     /// The ARN a function is invoked as.
     pub fn function_arn(&self, name: &str) -> String {
         self.account.function_arn(name)
+    }
+
+    /// The region and account local functions run in.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// The template function an Invoke's reference names, built as it is on disk now.
+    /// Locally every function has only `$LATEST`, and its `AutoPublishAlias` names that same
+    /// code; any other qualifier is Lambda's not-found.
+    pub async fn resolve_reference(
+        &self,
+        reference: &FunctionRef,
+    ) -> Result<(Function, FunctionVersion), LambdaError> {
+        let arn = self.account.invoked_arn(reference);
+        let function = self
+            .project
+            .function(Some(&reference.name))
+            .map_err(|_| LambdaError::not_found(format!("Function not found: {arn}")))?;
+        let alias = function.auto_publish_alias.as_deref();
+        let known = match reference.target() {
+            Qualifier::Latest => true,
+            Qualifier::Alias(a) => alias == Some(a),
+            Qualifier::Version(_) => false,
+        };
+        if !known {
+            return Err(LambdaError::not_found(format!(
+                "Function not found: {arn} (locally a function has $LATEST{})",
+                alias
+                    .map(|a| format!(" and its AutoPublishAlias {a}"))
+                    .unwrap_or_default()
+            )));
+        }
+        let logical_id = function.logical_id.clone();
+        self.resolve(Some(&logical_id)).await.map_err(|e| match e {
+            RunnerError::Lambda(e) => e,
+            RunnerError::Project(ProjectError::NotAFunction { id, .. }) => {
+                LambdaError::not_found(format!("Function not found: {id}"))
+            }
+            other => LambdaError::service(other.to_string()),
+        })
     }
 
     /// Builds the function `id` (or the only function) as it is on disk now: its package,
@@ -369,6 +422,13 @@ impl Runner {
             tracing::info!(function = %name, "code or configuration changed; starting fresh environments");
             self.engine.drain(&name);
         }
+        let stored = match self.store.get_function(&name) {
+            Ok(Some(_)) => self.store.update_function(&function),
+            _ => self.store.create_function(&function),
+        };
+        if let Err(e) = stored {
+            tracing::debug!(function = %name, error = %e, "keeping the built function in memory failed");
+        }
         Ok((function, version))
     }
 
@@ -395,6 +455,7 @@ impl Runner {
                 invoked_arn,
                 payload,
                 client_context: None,
+                request_id: None,
             })
             .await?)
     }
