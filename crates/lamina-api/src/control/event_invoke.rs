@@ -9,7 +9,7 @@ use lamina_model::event_invoke::{
 };
 use lamina_model::{LATEST, LambdaError, LambdaResult};
 
-use super::{Control, merge_qualifier};
+use super::Control;
 use crate::requests::{DestinationConfigInput, EventInvokeConfigInput};
 
 /// One page of ListFunctionEventInvokeConfigs.
@@ -193,8 +193,13 @@ impl Control {
         function_name: &str,
         qualifier: Option<&str>,
     ) -> LambdaResult<(String, String)> {
-        let reference = self.account.parse_function_ref(function_name)?;
-        let qualifier = merge_qualifier(reference.qualifier.as_deref(), qualifier)?
+        let reference = self
+            .account
+            .parse_function_ref(function_name)?
+            .with_qualifier_param(qualifier)?;
+        let qualifier = reference
+            .qualifier
+            .clone()
             .unwrap_or_else(|| LATEST.to_string());
         let function = self
             .function(&reference.name)
