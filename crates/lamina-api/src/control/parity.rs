@@ -80,9 +80,11 @@ impl Control {
         function_name: &str,
         qualifier: Option<&str>,
     ) -> LambdaResult<std::convert::Infallible> {
-        let reference = self.account.parse_function_ref(function_name)?;
-        let qualifier = super::merge_qualifier(reference.qualifier.as_deref(), qualifier)?
-            .ok_or_else(|| {
+        let reference = self
+            .account
+            .parse_function_ref(function_name)?
+            .with_qualifier_param(qualifier)?;
+        let qualifier = reference.qualifier.clone().ok_or_else(|| {
                 LambdaError::new(
                     ErrorKind::Validation,
                     "1 validation error detected: Value null at 'qualifier' failed to satisfy constraint: Member must not be null",
