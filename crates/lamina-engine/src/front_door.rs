@@ -206,14 +206,35 @@ pub async fn invoke<S: FunctionSource>(
     };
     match cmd.invocation_type {
         InvocationType::DryRun => Ok(InvokeOutcome::Checked),
-        InvocationType::Event => {
-            let outcome = InvokeOutcome::Queued {
-                executed_version: req.version.version.clone(),
-                request_id: req.request_id.clone(),
-            };
-            queue_event(engine, source, req);
-            Ok(outcome)
-        }
+        InvocationType::Event => match engine.queue() {
+            // The durable queue: the event is on disk (group commit) before this returns,
+            // and its id is the request id the 202 carries and every attempt keeps.
+            Some(queue) => {
+                let executed_version = req.version.version.clone();
+                let request_id = queue
+                    .enqueue(
+                        &req.function.name,
+                        &req.version.version,
+                        reference.qualifier.as_deref(),
+                        req.payload,
+                        req.request_id,
+                    )
+                    .await
+                    .map_err(InvokeError::Engine)?;
+                Ok(InvokeOutcome::Queued {
+                    executed_version,
+                    request_id: Some(request_id),
+                })
+            }
+            None => {
+                let outcome = InvokeOutcome::Queued {
+                    executed_version: req.version.version.clone(),
+                    request_id: req.request_id.clone(),
+                };
+                queue_event(engine, source, req);
+                Ok(outcome)
+            }
+        },
         InvocationType::RequestResponse => {
             let output = engine.invoke(req).await.map_err(InvokeError::Engine)?;
             source.finished(&output);
@@ -222,8 +243,8 @@ pub async fn invoke<S: FunctionSource>(
     }
 }
 
-/// The one hand-over of an accepted `Event` invocation. Today it runs in the background on
-/// this engine, retrying while throttled; the durable async queue replaces this function.
+/// An accepted `Event` invocation on an engine without the durable queue (`lamina local
+/// start-lambda`): it runs in the background on this engine, retrying while throttled.
 fn queue_event<S: FunctionSource>(engine: &Arc<Engine>, source: &Arc<S>, mut req: InvokeRequest) {
     // Lambda gives the function no client context on asynchronous invocations.
     req.client_context = None;

@@ -17,6 +17,7 @@ pub mod launch;
 pub mod logs;
 pub mod outcome;
 mod pool;
+mod queue;
 pub mod report;
 mod runtimes;
 mod shared;
@@ -39,6 +40,9 @@ pub use images::{EnvironmentResolver, HostResolver, ImageRegistry, ResolvedEnvir
 pub use logs::{LogEvent, LogStore};
 pub use outcome::InvokeOutput;
 pub use pool::Throttle;
+pub use queue::{
+    DEFAULT_FUNCTION_CONCURRENCY, LAMBDA_RETRY_DELAY_MS, Queue, QueueConfig, QueueStats,
+};
 
 use environment::{Env, Request};
 use launch::LaunchFault;
@@ -93,6 +97,9 @@ pub struct Engine {
     idle_timeout: Duration,
     /// Set once at start-up; read lock-free on every invoke. Unset: everything runs on `host`.
     resolver: std::sync::OnceLock<Arc<dyn EnvironmentResolver>>,
+    /// The durable asynchronous queue, once started (`lamina server`); without it `Event`
+    /// invokes run in the background from memory (`lamina local`).
+    queue: std::sync::OnceLock<Arc<Queue>>,
 }
 
 impl Engine {
@@ -169,6 +176,7 @@ impl Engine {
             pools: Pools::new(cfg.account_concurrency),
             idle_timeout: cfg.idle_timeout,
             resolver: std::sync::OnceLock::new(),
+            queue: std::sync::OnceLock::new(),
         });
         let logs = lamina_logs::Logs::open(cfg.data_dir.join("logs"))
             .map_err(|e| EngineError::Internal(format!("opening the log store: {e}")))?;
@@ -338,6 +346,25 @@ impl Engine {
             stale.destroy();
         }
         Ok(output)
+    }
+
+    /// Starts the durable asynchronous queue over the engine's store: every event queued
+    /// before a restart runs. Only the first call starts one.
+    pub async fn start_queue(
+        self: &Arc<Self>,
+        cfg: QueueConfig,
+    ) -> Result<Arc<Queue>, EngineError> {
+        if let Some(q) = self.queue.get() {
+            return Ok(Arc::clone(q));
+        }
+        let store = Arc::clone(self.shared.code.store());
+        let queue = Queue::start(self, store, self.shared.account.clone(), cfg).await?;
+        Ok(Arc::clone(self.queue.get_or_init(|| queue)))
+    }
+
+    /// The durable asynchronous queue, when started.
+    pub fn queue(&self) -> Option<&Arc<Queue>> {
+        self.queue.get()
     }
 
     /// Gives the engine the resolver that decides each invocation's image (the control

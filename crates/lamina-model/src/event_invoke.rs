@@ -253,6 +253,21 @@ pub struct QueuedEvent {
     /// The last error an attempt or a delivery met, for `lamina events show`.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// What the last attempt that reached the function answered (the record's
+    /// `responseContext` and `responsePayload`).
+    #[serde(default)]
+    pub last_response: Option<LastResponse>,
+}
+
+/// The answer of an attempt that reached the function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastResponse {
+    /// The version that ran.
+    pub executed_version: String,
+    /// `Unhandled` when the function failed.
+    pub function_error: Option<String>,
+    /// Its response or error payload, as text.
+    pub payload: String,
 }
 
 /// What a failed event keeps.

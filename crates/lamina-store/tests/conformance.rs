@@ -505,6 +505,7 @@ fn queued(function: &str, version: &str, payload: &[u8]) -> QueuedEvent {
         status: EventStatus::Queued,
         failure: None,
         last_error: None,
+        last_response: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! before the store returns, and the store returns only once the write is durable.
 
 mod aliases;
+mod async_events;
 mod cache;
 mod environments;
 mod event_invoke;

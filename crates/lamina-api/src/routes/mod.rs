@@ -2,6 +2,7 @@
 //! call on the control layer and the result into Lambda's wire shape. No rule lives here.
 
 mod aliases;
+mod async_events;
 mod cloudwatch_logs;
 mod event_invoke;
 mod functions;
@@ -39,6 +40,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(test_events::routes())
         .merge(event_invoke::routes())
         .merge(parity::routes())
+        .merge(async_events::routes())
         .fallback(unknown_route)
         // A known path with a method no operation uses is no operation either: the same
         // UnknownOperationException rather than axum's bare 405 with an empty body.

@@ -44,6 +44,16 @@ pub struct ServerArgs {
     /// Account concurrency limit.
     #[arg(long, default_value_t = 1000)]
     pub account_concurrency: u32,
+    /// First retry delay in ms of an asynchronous invocation after a function error
+    /// (Lambda: 60000; the second retry waits twice as long). A shorter value scales every
+    /// asynchronous timing by the same factor (throttle back-off, event age limits), so
+    /// tests see Lambda's whole retry schedule in moments.
+    #[arg(long, default_value_t = lamina_engine::LAMBDA_RETRY_DELAY_MS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub async_retry_delay_ms: u64,
+    /// Events of one function run at most this many at once when it has no reserved
+    /// concurrency.
+    #[arg(long, default_value_t = lamina_engine::DEFAULT_FUNCTION_CONCURRENCY)]
+    pub async_function_concurrency: u32,
     /// Serve the control plane only, without running functions (no root needed).
     #[arg(long)]
     pub no_engine: bool,
@@ -168,6 +178,16 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         engine
             .set_resolver(Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>);
         follow_changes(&control, engine);
+        // After the resolver: events waiting from before a restart start running at once.
+        // The queue ages and schedules events on the machine's clock, even under --now.
+        engine
+            .start_queue(lamina_engine::QueueConfig {
+                retry_delay_ms: args.async_retry_delay_ms,
+                function_concurrency: args.async_function_concurrency,
+                clock: Arc::new(SystemClock),
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("starting the asynchronous queue: {e}"))?;
     }
     // A runtime whose default image is not built yet gets it prepared in the background.
     control.set_preparer(lamina_api::control::Preparer {
