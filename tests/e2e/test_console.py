@@ -147,7 +147,10 @@ def test_console_environments_timeline_and_flag_buttons(tmp_path):
         status, _, body = raw_call(server, "POST", "/lamina/plans", body=plan)
         assert status == 201, body
         name = "plan-fn"
-        lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": HANDLER})
+        # A provided runtime: next-os is a bare root with no interpreter, and a plan moves only
+        # the runtimes its target image can serve.
+        bootstrap = make_zip({"bootstrap": "#!/bin/sh\nexit 1\n"})
+        lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="x", Code={"ZipFile": bootstrap})
 
         run_browser(server, "plans", name)
 
