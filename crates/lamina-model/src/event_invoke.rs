@@ -259,6 +259,35 @@ pub struct QueuedEvent {
     pub last_response: Option<LastResponse>,
 }
 
+impl QueuedEvent {
+    /// A newly accepted event, due at once (`accepted_ms`), not stored yet and never tried.
+    pub fn new(
+        function: impl Into<String>,
+        version: impl Into<String>,
+        qualifier: Option<String>,
+        request_id: impl Into<String>,
+        payload: Vec<u8>,
+        accepted_ms: i64,
+    ) -> Self {
+        Self {
+            id: 0,
+            function: function.into(),
+            version: version.into(),
+            qualifier,
+            request_id: request_id.into(),
+            payload,
+            accepted_ms,
+            due_ms: accepted_ms,
+            attempts: 0,
+            throttles: 0,
+            status: EventStatus::Queued,
+            failure: None,
+            last_error: None,
+            last_response: None,
+        }
+    }
+}
+
 /// The answer of an attempt that reached the function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastResponse {

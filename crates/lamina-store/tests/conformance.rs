@@ -491,22 +491,14 @@ pub fn event_invoke_configs_put_replace_list_delete<S: Store>(s: &S) {
 }
 
 fn queued(function: &str, version: &str, payload: &[u8]) -> QueuedEvent {
-    QueuedEvent {
-        id: 0,
-        function: function.to_string(),
-        version: version.to_string(),
-        qualifier: None,
-        request_id: format!("req-{function}-{}", payload.len()),
-        payload: payload.to_vec(),
-        accepted_ms: 1_764_000_000_000,
-        due_ms: 1_764_000_000_000,
-        attempts: 0,
-        throttles: 0,
-        status: EventStatus::Queued,
-        failure: None,
-        last_error: None,
-        last_response: None,
-    }
+    QueuedEvent::new(
+        function,
+        version,
+        None,
+        format!("req-{function}-{}", payload.len()),
+        payload.to_vec(),
+        1_764_000_000_000,
+    )
 }
 
 fn stored_ids(written: &[EventWritten]) -> Vec<u64> {

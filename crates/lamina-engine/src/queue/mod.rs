@@ -161,22 +161,14 @@ impl Queue {
         request_id: Option<String>,
     ) -> Result<String, LambdaError> {
         let now = self.now_ms();
-        let event = QueuedEvent {
-            id: 0,
-            function: function.to_string(),
-            version: version.to_string(),
-            qualifier: qualifier.map(str::to_string),
-            request_id: request_id.unwrap_or_else(crate::request_id),
-            payload: payload.to_vec(),
-            accepted_ms: now,
-            due_ms: now,
-            attempts: 0,
-            throttles: 0,
-            status: EventStatus::Queued,
-            failure: None,
-            last_error: None,
-            last_response: None,
-        };
+        let event = QueuedEvent::new(
+            function,
+            version,
+            qualifier.map(str::to_string),
+            request_id.unwrap_or_else(crate::request_id),
+            payload.to_vec(),
+            now,
+        );
         let request_id = event.request_id.clone();
         self.store_new(event).await.map_err(|e| match e {
             Stored::Missing => LambdaError::not_found(format!(
@@ -538,22 +530,14 @@ impl Queue {
         };
         let now = self.now_ms();
         let payload = record.to_string().into_bytes();
-        let delivery = QueuedEvent {
-            id: 0,
-            function: name.clone(),
-            version: qualifier.clone().unwrap_or_else(|| LATEST.to_string()),
+        let delivery = QueuedEvent::new(
+            name.clone(),
+            qualifier.clone().unwrap_or_else(|| LATEST.to_string()),
             qualifier,
-            request_id: crate::request_id(),
+            crate::request_id(),
             payload,
-            accepted_ms: now,
-            due_ms: now,
-            attempts: 0,
-            throttles: 0,
-            status: EventStatus::Queued,
-            failure: None,
-            last_error: None,
-            last_response: None,
-        };
+            now,
+        );
         let written = self
             .writer
             .commit(vec![

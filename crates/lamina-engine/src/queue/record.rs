@@ -67,25 +67,21 @@ fn timestamp(now: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lamina_model::event_invoke::{EventStatus, LastResponse};
+    use lamina_model::event_invoke::LastResponse;
     use time::macros::datetime;
 
     fn event() -> QueuedEvent {
         QueuedEvent {
             id: 7,
-            function: "f".into(),
-            version: "$LATEST".into(),
-            qualifier: None,
-            request_id: "11111111-2222-4333-8444-555555555555".into(),
-            payload: br#"{"n":1}"#.to_vec(),
-            accepted_ms: 0,
-            due_ms: 0,
             attempts: 3,
-            throttles: 0,
-            status: EventStatus::Queued,
-            failure: None,
-            last_error: None,
-            last_response: None,
+            ..QueuedEvent::new(
+                "f",
+                "$LATEST",
+                None,
+                "11111111-2222-4333-8444-555555555555",
+                br#"{"n":1}"#.to_vec(),
+                0,
+            )
         }
     }
 

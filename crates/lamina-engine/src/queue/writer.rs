@@ -109,26 +109,11 @@ fn fail(jobs: Vec<Job>, e: &StoreError) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lamina_model::event_invoke::{EventStatus, QueuedEvent};
+    use lamina_model::event_invoke::QueuedEvent;
     use lamina_store::MemoryStore;
 
     fn event(function: &str) -> QueuedEvent {
-        QueuedEvent {
-            id: 0,
-            function: function.into(),
-            version: "$LATEST".into(),
-            qualifier: None,
-            request_id: "r".into(),
-            payload: b"{}".to_vec(),
-            accepted_ms: 0,
-            due_ms: 0,
-            attempts: 0,
-            throttles: 0,
-            status: EventStatus::Queued,
-            failure: None,
-            last_error: None,
-            last_response: None,
-        }
+        QueuedEvent::new(function, "$LATEST", None, "r", b"{}".to_vec(), 0)
     }
 
     #[tokio::test]
