@@ -1,6 +1,8 @@
-//! Lambda's Runtime API (2018-06-01) for one sandbox: the HTTP server a runtime talks to at
-//! `AWS_LAMBDA_RUNTIME_API`, and the platform-side handle the engine uses to wait for init
-//! and to hand over invocations.
+//! Lambda's Runtime API (2018-06-01) for one sandbox, with the Extensions API (2020-01-01),
+//! the Telemetry API (2022-07-01) and the older Logs API (2020-08-15) on the same listener:
+//! the HTTP server a runtime and its extensions talk to at `AWS_LAMBDA_RUNTIME_API`, and the
+//! platform-side handle the engine uses to wait for init, hand over invocations, send
+//! SHUTDOWN and emit telemetry.
 //!
 //! This crate owns the protocol and its state machine (the emulator's security rules: no
 //! answer before `/next`, only the current request id, one answer per invocation) and the
@@ -31,15 +33,20 @@ mod body;
 mod endpoints;
 mod error;
 mod error_type;
+mod extensions;
 mod invocation;
 mod server;
 mod state;
+mod telemetry;
 mod wire;
 
 pub use error::{InvokeError, RuntimeApiError};
 pub use error_type::{FUNCTION_UNKNOWN, RUNTIME_UNKNOWN, normalise_error_type};
+pub use extensions::{EventKind, MAX_EXTENSIONS, ShutdownReason};
 pub use invocation::{InitOutcome, Invocation, InvokeOutcome};
 pub use server::{RuntimeApi, RuntimeApiConfig};
+pub use state::FunctionInfo;
+pub use telemetry::{Connector, Telemetry, TelemetryKind, loopback_connector};
 
 /// Lambda's limit on a synchronous response body: 6 MiB + 100 bytes.
 pub const MAX_RESPONSE_BYTES: usize = 6_291_556;

@@ -16,21 +16,38 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::endpoints::router;
 use crate::error::{InvokeError, RuntimeApiError};
+use crate::extensions::{EventKind, ShutdownReason, shutdown_event};
 use crate::invocation::{InitOutcome, Invocation, InvokeOutcome};
-use crate::state::Core;
+use crate::state::{Core, FunctionInfo};
+use crate::telemetry::{Connector, Telemetry, loopback_connector};
 
 /// Settings of one sandbox's Runtime API.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct RuntimeApiConfig {
     /// Largest `/response`, `/error` or `/init/error` body accepted, in bytes. Lambda's limit
     /// is [`crate::MAX_RESPONSE_BYTES`] (6 MiB + 100 bytes).
     pub max_payload_bytes: usize,
+    /// What the Extensions API's `/register` tells extensions about the function.
+    pub function: FunctionInfo,
+    /// How telemetry reaches a subscriber's listener inside the sandbox.
+    pub connector: Connector,
+}
+
+impl std::fmt::Debug for RuntimeApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeApiConfig")
+            .field("max_payload_bytes", &self.max_payload_bytes)
+            .field("function", &self.function)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for RuntimeApiConfig {
     fn default() -> Self {
         Self {
             max_payload_bytes: crate::MAX_RESPONSE_BYTES,
+            function: FunctionInfo::default(),
+            connector: loopback_connector(),
         }
     }
 }
@@ -61,7 +78,11 @@ impl RuntimeApi {
             let _guard = handle.enter();
             TcpListener::from_std(listener).map_err(RuntimeApiError::Listener)?
         };
-        let core = Arc::new(Core::new(cfg.max_payload_bytes));
+        let core = Arc::new(Core::new(
+            cfg.max_payload_bytes,
+            cfg.function,
+            cfg.connector,
+        ));
         let app = router(core.clone());
         let connections = Arc::new(AtomicU64::new(0));
         let server = handle.spawn(accept_loop(listener, app, connections.clone()));
@@ -95,6 +116,54 @@ impl RuntimeApi {
     /// engine applies the timeout and kills the sandbox.
     pub async fn invoke(&self, inv: Invocation) -> Result<InvokeOutcome, InvokeError> {
         self.core.invoke(inv).await
+    }
+
+    /// Names the external extensions (file names in `/opt/extensions`) started for this run
+    /// of the sandbox's processes; registrations under these names are external. Call it
+    /// before they start, and again after [`RuntimeApi::reset`] if the set changed.
+    pub fn expect_extensions(&self, names: Vec<String>) {
+        self.core.extensions.expect(names);
+    }
+
+    /// Waits until every expected external extension has registered (the moment Lambda
+    /// starts the runtime), or one posted `/init/error`. False when `deadline` passed first.
+    pub async fn wait_extensions_registered(&self, deadline: Instant) -> bool {
+        self.core.extensions.wait_registered(deadline).await
+    }
+
+    /// How many extensions (external and internal) are registered.
+    pub fn extensions_registered(&self) -> usize {
+        self.core.extensions.count()
+    }
+
+    /// Waits until every extension has called `/event/next` since its last event: the end of
+    /// an invocation's post-runtime phase, or of a shutdown. False when `deadline` passed
+    /// first (see [`RuntimeApi::extension_laggards`]).
+    pub async fn wait_extensions_next(&self, deadline: Instant) -> bool {
+        matches!(
+            self.core.extensions.wait_all_next(deadline).await,
+            Some(Ok(()))
+        )
+    }
+
+    /// Names of the extensions that have not come back from their last event.
+    pub fn extension_laggards(&self) -> Vec<String> {
+        self.core.extensions.laggards()
+    }
+
+    /// Sends SHUTDOWN to every extension registered for it and returns how many got it;
+    /// then [`RuntimeApi::wait_extensions_next`] waits for them. Telemetry subscriptions end
+    /// first, so what they hold is sent while the extensions still run.
+    pub fn shutdown_extensions(&self, reason: ShutdownReason, deadline_ms: u64) -> usize {
+        self.core.telemetry.close();
+        self.core
+            .extensions
+            .dispatch(EventKind::Shutdown, shutdown_event(reason, deadline_ms))
+    }
+
+    /// The sandbox's telemetry: where the platform emits `platform.*` records and log lines.
+    pub fn telemetry(&self) -> Telemetry {
+        self.core.telemetry.clone()
     }
 
     /// Readies the server for a new runtime process (after a crash, timeout or a failed

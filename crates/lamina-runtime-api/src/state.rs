@@ -12,8 +12,23 @@ use bytes::Bytes;
 use tokio::sync::{Notify, oneshot, watch};
 
 use crate::error::InvokeError;
+use crate::extensions::{EventKind, Registry, invoke_event};
 use crate::invocation::{InitOutcome, Invocation, InvokeOutcome, PreparedInvocation};
+use crate::telemetry::{Connector, Telemetry};
 use crate::wire::{ApiError, RuntimeStateName};
+
+/// What the Extensions API's `/register` answers about the function.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionInfo {
+    /// `functionName`.
+    pub function_name: String,
+    /// `functionVersion` (`$LATEST` or a number).
+    pub function_version: String,
+    /// `handler`.
+    pub handler: String,
+    /// `accountId`, sent only to extensions that ask with `Lambda-Extension-Accept-Feature`.
+    pub account_id: String,
+}
 
 /// Init progress as watched by [`Core::wait_init`].
 #[derive(Debug, Clone)]
@@ -60,10 +75,16 @@ pub(crate) struct Core {
     init_tx: watch::Sender<InitStatus>,
     /// Largest response, error or init-error body accepted, in bytes.
     pub(crate) max_payload: usize,
+    /// The Extensions API's registrations.
+    pub(crate) extensions: Registry,
+    /// The Telemetry and Logs APIs' subscriptions.
+    pub(crate) telemetry: Telemetry,
+    /// What `/extension/register` answers.
+    pub(crate) function: FunctionInfo,
 }
 
 impl Core {
-    pub(crate) fn new(max_payload: usize) -> Self {
+    pub(crate) fn new(max_payload: usize, function: FunctionInfo, connector: Connector) -> Self {
         Self {
             machine: Mutex::new(Machine {
                 init: InitPhase::Initializing,
@@ -76,6 +97,9 @@ impl Core {
             next_ready: Notify::new(),
             init_tx: watch::Sender::new(InitStatus::Pending),
             max_payload,
+            extensions: Registry::new(),
+            telemetry: Telemetry::new(connector),
+            function,
         }
     }
 
@@ -110,6 +134,8 @@ impl Core {
                 }
                 if m.init == InitPhase::Initializing {
                     m.init = InitPhase::Ready;
+                    // The runtime's init is done: no extension may register any more.
+                    self.extensions.close_registration();
                     self.init_tx.send_replace(InitStatus::Ready);
                 }
                 if let Some(q) = m.queued.take() {
@@ -169,6 +195,7 @@ impl Core {
 
     /// Hands `inv` to the runtime and waits for its one answer.
     pub(crate) async fn invoke(&self, inv: Invocation) -> Result<InvokeOutcome, InvokeError> {
+        let event = (self.extensions.count() > 0).then(|| invoke_event(&inv));
         let prepared = PreparedInvocation::prepare(inv)?;
         let (tx, rx) = oneshot::channel();
         let ticket = {
@@ -195,6 +222,10 @@ impl Core {
             });
             ticket
         };
+        // Extensions get their INVOKE event as the runtime gets the invocation.
+        if let Some(event) = event {
+            self.extensions.dispatch(EventKind::Invoke, event);
+        }
         self.next_ready.notify_one();
         // If this future is dropped before `/next` took the invocation, the guard withdraws
         // it; once taken, the guard finds nothing to remove.
@@ -202,21 +233,39 @@ impl Core {
         rx.await.map_err(|_| InvokeError::Closed)
     }
 
-    /// Waits until init is done, failed, or `deadline` passes.
+    /// Waits until init is done (the runtime and every extension called `/next`), failed
+    /// (the runtime or an extension posted `/init/error`), or `deadline` passes. When it is
+    /// done, telemetry subscriptions close.
     pub(crate) async fn wait_init(&self, deadline: Instant) -> InitOutcome {
         let mut rx = self.init_tx.subscribe();
-        let done = rx.wait_for(|s| !matches!(s, InitStatus::Pending));
-        match tokio::time::timeout_at(deadline.into(), done).await {
-            Err(_) => InitOutcome::TimedOut,
-            // The sender lives in `self`, so the channel cannot close while we borrow it.
-            Ok(Err(_)) => InitOutcome::TimedOut,
-            Ok(Ok(status)) => match &*status {
-                InitStatus::Failed { error_type, body } => InitOutcome::Error {
-                    error_type: error_type.clone(),
-                    body: body.clone(),
-                },
-                InitStatus::Ready | InitStatus::Pending => InitOutcome::Ready,
+        let runtime = rx.wait_for(|s| !matches!(s, InitStatus::Pending));
+        let extension_failed = self.extensions.wait_init_error();
+        let first = tokio::select! {
+            done = tokio::time::timeout_at(deadline.into(), runtime) => match done {
+                Err(_) => return InitOutcome::TimedOut,
+                // The sender lives in `self`, so the channel cannot close while we borrow it.
+                Ok(Err(_)) => return InitOutcome::TimedOut,
+                Ok(Ok(status)) => status.clone(),
             },
+            posted = extension_failed => {
+                return InitOutcome::Error { error_type: posted.error_type, body: posted.body };
+            }
+        };
+        match first {
+            InitStatus::Failed { error_type, body } => InitOutcome::Error { error_type, body },
+            InitStatus::Ready | InitStatus::Pending => {
+                match self.extensions.wait_all_next(deadline).await {
+                    None => InitOutcome::TimedOut,
+                    Some(Err(posted)) => InitOutcome::Error {
+                        error_type: posted.error_type,
+                        body: posted.body,
+                    },
+                    Some(Ok(())) => {
+                        self.telemetry.close_subscriptions();
+                        InitOutcome::Ready
+                    }
+                }
+            }
         }
     }
 
@@ -232,6 +281,8 @@ impl Core {
             m.running.take()
         };
         drop(dropped);
+        self.extensions.reset();
+        self.telemetry.reset();
         // Wake stale `/next` waiters so they notice the new epoch, and leave a permit for a
         // queued invocation.
         self.next_ready.notify_waiters();
@@ -246,6 +297,8 @@ impl Core {
             (m.running.take(), m.queued.take())
         };
         drop((running, queued));
+        self.extensions.close();
+        self.telemetry.close();
         self.next_ready.notify_waiters();
     }
 }

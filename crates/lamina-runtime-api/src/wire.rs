@@ -49,6 +49,18 @@ pub(crate) enum ApiError {
     NotFound,
     /// 500: the Runtime API is shutting down; the runtime should exit.
     Closed,
+    /// 403: an Extensions or Telemetry API call refused in the extension's or sandbox's
+    /// current state (`Extension.*`, `Telemetry.*` error types, as the emulator sends them).
+    Forbidden {
+        error_type: &'static str,
+        message: String,
+    },
+    /// 400: a malformed Extensions or Telemetry API request (`InvalidRequestFormat`,
+    /// `ValidationError`, `Extension.MissingHeader`).
+    BadRequest {
+        error_type: &'static str,
+        message: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -60,6 +72,22 @@ struct ErrorBody<'a> {
 }
 
 impl ApiError {
+    /// A 403 with an `Extension.*` or `Telemetry.*` error type.
+    pub(crate) fn extension(error_type: &'static str, message: String) -> Self {
+        Self::Forbidden {
+            error_type,
+            message,
+        }
+    }
+
+    /// A 400 with the given error type.
+    pub(crate) fn bad_request(error_type: &'static str, message: String) -> Self {
+        Self::BadRequest {
+            error_type,
+            message,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             Self::InvalidStateTransition { from, to } => (
@@ -101,6 +129,14 @@ impl ApiError {
                 "InternalServerError",
                 "Container error. Non-recoverable state. Runtime should exit promptly.".to_owned(),
             ),
+            Self::Forbidden {
+                error_type,
+                message,
+            } => (StatusCode::FORBIDDEN, error_type, message.clone()),
+            Self::BadRequest {
+                error_type,
+                message,
+            } => (StatusCode::BAD_REQUEST, error_type, message.clone()),
         }
     }
 }

@@ -21,7 +21,11 @@ use crate::state::Core;
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
 
 fn setup() -> (Arc<Core>, Router) {
-    let core = Arc::new(Core::new(crate::MAX_RESPONSE_BYTES));
+    let core = Arc::new(Core::new(
+        crate::MAX_RESPONSE_BYTES,
+        crate::FunctionInfo::default(),
+        crate::loopback_connector(),
+    ));
     let app = router(core.clone());
     (core, app)
 }
