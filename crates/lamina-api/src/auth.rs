@@ -108,8 +108,9 @@ impl Gate {
     }
 }
 
-/// Credential scopes accepted on this port: Lambda, and the Logs API that shares it.
-const SERVICES: &[&str] = &["lambda", "logs"];
+/// Credential scopes accepted on this port: Lambda, and the Logs and CloudFront APIs that
+/// share it.
+const SERVICES: &[&str] = &["lambda", "logs", "cloudfront"];
 
 /// Paths that carry their own capability: `Code.Location` URLs name a zip by its SHA-256,
 /// which only a caller allowed to `GetFunction` learns (as AWS hands out a presigned S3 URL).

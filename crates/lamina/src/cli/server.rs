@@ -85,6 +85,14 @@ pub struct ServerArgs {
     /// The PEM private key of `--tls-cert`.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Serve every enabled CloudFront distribution (Lambda@Edge) on this address: requests
+    /// pick a distribution by Host header (its dXXXX.cloudfront.net name or an alias).
+    /// Distributions are managed through CloudFront's API on --listen either way.
+    #[arg(long, value_name = "ADDR")]
+    pub edge_listen: Option<SocketAddr>,
+    /// Bytes of responses the edge cache keeps in memory.
+    #[arg(long, default_value_t = 64 << 20)]
+    pub edge_cache_bytes: usize,
 }
 
 /// Values of `--auth`.
@@ -224,8 +232,17 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         base_url: format!("{scheme}://{}", args.listen),
         engine: engine.clone(),
     });
+    // CloudFront's API (distributions for Lambda@Edge) shares the port and the gate.
+    let edge = lamina_edge::Edge::open(&data_dir, Arc::clone(&state), args.edge_cache_bytes)
+        .context("opening the edge store (edge.db)")?;
+    let cloudfront =
+        lamina_edge::api::router(Arc::clone(&edge)).layer(axum::middleware::from_fn_with_state(
+            (Arc::clone(&state), Arc::clone(&gate)),
+            lamina_api::auth::check,
+        ));
     // The console (`/console`) shares the API's state, so it calls the same control layer.
     let app = lamina_api::router_with_auth(Arc::clone(&state), Arc::clone(&gate))
+        .merge(cloudfront)
         .merge(
             lamina_console::router(state)
                 .merge(lamina_console::sign_in::router(
@@ -253,6 +270,9 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             )
         })?;
     let local = listener.local_addr().context("reading the bound address")?;
+    if let Some(addr) = args.edge_listen {
+        serve_edge(addr, edge).await?;
+    }
     // Tests and scripts wait for this line to know the port (with --listen 127.0.0.1:0).
     tracing::info!(listen = %local, scheme, "lamina listening");
     if let Some(tls) = &tls {
@@ -291,6 +311,26 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         engine.shutdown();
     }
     tracing::info!("lamina stopped");
+    Ok(())
+}
+
+/// Starts the edge proxy on `addr` in the background (it stops with the process).
+async fn serve_edge(addr: SocketAddr, edge: Arc<lamina_edge::Edge>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr} for the edge (--edge-listen)"))?;
+    let local = listener
+        .local_addr()
+        .context("reading the edge's bound address")?;
+    tracing::info!(listen = %local, "edge proxy listening");
+    println!("lamina edge listening on http://{local}");
+    let service =
+        lamina_edge::proxy::router(edge).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, service).await {
+            tracing::error!(error = %e, "the edge proxy stopped");
+        }
+    });
     Ok(())
 }
 

@@ -1,0 +1,157 @@
+//! Lambda@Edge on Lamina: distributions configured through CloudFront's own REST-XML API
+//! (version 2020-05-31, `api.rs`), kept in the edge's SQLite file (`store.rs`), and served by
+//! an HTTP proxy (`proxy/`) that runs the four triggers with CloudFront's event shape and
+//! rules, a bounded cache (`cache.rs`) and origin fetches over HTTP.
+//!
+//! Functions are invoked through the engine's front door (`AppState::invoke`), so an edge
+//! function resolves its version and its environment image (migration plans included) as
+//! any invoke does. This crate does not own functions, versions or environments.
+
+pub mod api;
+pub mod associations;
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod ids;
+mod operations;
+pub mod proxy;
+pub mod store;
+pub mod xml;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use lamina_api::AppState;
+
+use crate::config::DistributionConfig;
+pub use crate::error::CfError;
+use crate::store::{EdgeStore, Record, StoreError};
+
+/// An enabled distribution as the proxy serves it.
+#[derive(Debug)]
+pub struct LiveDistribution {
+    /// Its id.
+    pub id: String,
+    /// Its `d….cloudfront.net` domain name.
+    pub domain: String,
+    /// Its configuration.
+    pub config: DistributionConfig,
+}
+
+/// The edge: CloudFront's API, the distributions the proxy serves, and the cache.
+pub struct Edge {
+    app: Arc<AppState>,
+    store: EdgeStore,
+    /// Create/Update/Delete run one at a time, so ETag checks and alias uniqueness hold.
+    writes: tokio::sync::Mutex<()>,
+    /// Enabled distributions by host name (domain and aliases), rebuilt after every write.
+    live: RwLock<Arc<HashMap<String, Arc<LiveDistribution>>>>,
+    /// Cached responses of every distribution.
+    pub cache: cache::Cache,
+    /// The HTTP client for origin fetches.
+    client: proxy::origin::Client,
+}
+
+impl Edge {
+    /// Opens the edge's store in `data_dir` and loads the distributions to serve.
+    pub fn open(
+        data_dir: &Path,
+        app: Arc<AppState>,
+        cache_bytes: usize,
+    ) -> Result<Arc<Self>, StoreError> {
+        Self::with_store(EdgeStore::open(data_dir)?, app, cache_bytes)
+    }
+
+    /// An edge over `store` (tests use an in-memory one).
+    pub fn with_store(
+        store: EdgeStore,
+        app: Arc<AppState>,
+        cache_bytes: usize,
+    ) -> Result<Arc<Self>, StoreError> {
+        let edge = Self {
+            app,
+            store,
+            writes: tokio::sync::Mutex::new(()),
+            live: RwLock::new(Arc::new(HashMap::new())),
+            cache: cache::Cache::new(cache_bytes),
+            client: proxy::origin::client(),
+        };
+        edge.reload()?;
+        Ok(Arc::new(edge))
+    }
+
+    /// The API state (control plane and front door) the edge invokes functions through.
+    pub fn app(&self) -> &Arc<AppState> {
+        &self.app
+    }
+
+    /// The account id in ARNs.
+    pub fn account_id(&self) -> &str {
+        &self.app.control.account().account_id
+    }
+
+    /// The enabled distribution answering to `host` (its domain name or an alias).
+    pub fn distribution_for_host(&self, host: &str) -> Option<Arc<LiveDistribution>> {
+        let live = self
+            .live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        live.get(&host.to_ascii_lowercase()).cloned()
+    }
+
+    /// Every distribution the proxy serves now.
+    pub fn live_distributions(&self) -> Vec<Arc<LiveDistribution>> {
+        let live = self
+            .live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all: Vec<_> = live.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all.dedup_by(|a, b| a.id == b.id);
+        all
+    }
+
+    /// Rebuilds the host map from the store.
+    fn reload(&self) -> Result<(), StoreError> {
+        let mut map = HashMap::new();
+        for record in self.store.list()? {
+            if !record.enabled {
+                continue;
+            }
+            let Some(live) = live(&record) else {
+                continue;
+            };
+            let live = Arc::new(live);
+            map.insert(live.domain.clone(), Arc::clone(&live));
+            for alias in &live.config.aliases {
+                map.insert(alias.clone(), Arc::clone(&live));
+            }
+        }
+        *self
+            .live
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(map);
+        Ok(())
+    }
+}
+
+fn live(record: &Record) -> Option<LiveDistribution> {
+    let document = format!(
+        "<DistributionConfig>{}</DistributionConfig>",
+        record.config_xml
+    );
+    match DistributionConfig::parse(&document) {
+        Ok(config) => Some(LiveDistribution {
+            id: record.id.clone(),
+            domain: record.domain.clone(),
+            config,
+        }),
+        Err(e) => {
+            // Only configurations that parsed are stored; one that no longer does (a newer
+            // Lamina reading an older rule) is skipped rather than stopping the server.
+            tracing::error!(distribution = %record.id, error = %e, "stored distribution no longer parses; not served");
+            None
+        }
+    }
+}
