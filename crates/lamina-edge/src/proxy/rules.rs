@@ -338,7 +338,13 @@ mod tests {
         // Host is writable on origin-request.
         assert!(check_headers(EventType::OriginRequest, &before, &after).is_ok());
         let mut after = before.clone();
-        add(&mut after, "X-Upper", "1");
+        after.insert(
+            "X-Upper".into(),
+            vec![crate::proxy::event::HeaderEntry {
+                key: None,
+                value: "1".into(),
+            }],
+        );
         assert!(
             check_headers(EventType::ViewerRequest, &before, &after).is_err(),
             "names are lower case"
