@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut elf = 0;
     for _ in 0..runs {
         let t = Instant::now();
-        let report = scan_packages("bench", &pkg, &host)?;
+        let report = scan_packages("bench", &pkg, &host, None)?;
         best = best.min(t.elapsed().as_secs_f64());
         elf = report.elf_files.len();
     }

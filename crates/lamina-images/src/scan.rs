@@ -1,10 +1,17 @@
 //! The compatibility scanner's report: every ELF file of a function's code and layers
 //! checked against an image's manifest with `lamina_package`'s rules. Code files are named
 //! as the function sees them (`/var/task/…`), layer files as `/opt/…`.
+//!
+//! Given the function's runtime, it also names the interpreter change: a Python extension
+//! module carries the CPython version it was built for in its file name
+//! (`_speedups.cpython-311-x86_64-linux-gnu.so`), and CPython imports only modules tagged
+//! with its own `major.minor` (or the stable `abi3`), so a module built for 3.11 will not
+//! load where the runtime is served by a 3.13 interpreter.
 
 use std::collections::{BTreeSet, HashMap};
 
 use lamina_model::environment::{ImageId, ImageManifest};
+use lamina_model::runtime::{Language, Runtime};
 use lamina_package::{ElfRequirements, MissingKind, Verdict};
 use serde::Serialize;
 
@@ -33,7 +40,7 @@ pub struct Package<'a> {
 pub struct MissingItem {
     /// The file that needs it, as the function sees it.
     pub file: String,
-    /// `soname`, `version`, `interpreter` or `architecture`.
+    /// `soname`, `version`, `interpreter`, `architecture` or `python-abi`.
     pub kind: &'static str,
     /// The library a missing version belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,11 +79,14 @@ impl ScanReport {
     }
 }
 
-/// Scans `packages` (code first, then layers) of `target` against `image`.
+/// Scans `packages` (code first, then layers) of `target` against `image`; with the
+/// function's `runtime`, extension modules are also checked against the interpreter that
+/// serves it on `image`.
 pub fn scan_packages(
     target: &str,
     packages: &[Package<'_>],
     image: &ImageManifest,
+    runtime: Option<Runtime>,
 ) -> Result<ScanReport, ImagesError> {
     let mut reqs: Vec<ElfRequirements> = Vec::new();
     let mut bytes = 0u64;
@@ -99,7 +109,10 @@ pub fn scan_packages(
         .collect();
     let own = lamina_package::own_sonames(&reqs);
     let verdict = lamina_package::verdict(&reqs, &available, &own);
-    let foreign = foreign_architecture(&reqs, std::env::consts::ARCH);
+    let mut foreign = foreign_architecture(&reqs, std::env::consts::ARCH);
+    if let Some(runtime) = runtime {
+        foreign.extend(python_abi(&reqs, runtime, image));
+    }
     let (verdict, mut missing) = match verdict {
         Verdict::Compatible => (COMPATIBLE, Vec::new()),
         Verdict::NoNativeCode => (NO_NATIVE_CODE, Vec::new()),
@@ -158,6 +171,53 @@ fn foreign_architecture(reqs: &[ElfRequirements], arch: &str) -> Vec<MissingItem
         .collect()
 }
 
+/// The CPython `major.minor` an extension module's file name says it was built for
+/// (`x.cpython-311-x86_64-linux-gnu.so` → (3, 11)); `None` for `abi3` and other files.
+pub fn extension_module_python(path: &str) -> Option<(u32, u32)> {
+    let name = path.rsplit('/').next()?;
+    let (_, rest) = name.split_once(".cpython-")?;
+    if !name.ends_with(".so") {
+        return None;
+    }
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    // `3` then the minor: `39` → 3.9, `311` → 3.11.
+    let (major, minor) = digits.split_at_checked(1)?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Extension modules built for another CPython than the one serving `runtime` on `image`.
+fn python_abi(
+    reqs: &[ElfRequirements],
+    runtime: Runtime,
+    image: &ImageManifest,
+) -> Vec<MissingItem> {
+    let Some(Language::Python { major, minor }) = runtime.language() else {
+        return Vec::new();
+    };
+    let served = image
+        .runtimes
+        .get(runtime.id())
+        .map(|s| format!("Python {}", s.version))
+        .unwrap_or_else(|| {
+            format!("no Python {major}.{minor} (the image does not serve {runtime})")
+        });
+    reqs.iter()
+        .filter_map(|r| {
+            let built = extension_module_python(&r.path)?;
+            (built != (major, minor)).then(|| MissingItem {
+                file: r.path.clone(),
+                kind: "python-abi",
+                library: None,
+                name: format!("cpython-{}{}", built.0, built.1),
+                message: format!(
+                    "{} is an extension module built for CPython {}.{}; {runtime} on {} runs {served}, which will not import it (rebuild it with `lamina build --env {}`)",
+                    r.path, built.0, built.1, image.id, image.id
+                ),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,10 +257,10 @@ mod tests {
             zip: &zip,
         }];
         let host = crate::probe::probe(std::path::Path::new("/"), ImageId::host());
-        let r = scan_packages("f", &pkg, &host).unwrap();
+        let r = scan_packages("f", &pkg, &host, None).unwrap();
         assert_eq!(r.verdict, COMPATIBLE, "{r:?}");
         assert_eq!(r.elf_files, ["/var/task/bin/true"]);
-        let r = scan_packages("f", &pkg, &image_with_glibc(&["GLIBC_2.0"])).unwrap();
+        let r = scan_packages("f", &pkg, &image_with_glibc(&["GLIBC_2.0"]), None).unwrap();
         assert_eq!(r.verdict, POTENTIALLY_AFFECTED);
         assert!(r.missing.iter().all(|m| m.file == "/var/task/bin/true"));
         assert!(
@@ -244,7 +304,7 @@ mod tests {
             zip: &zip,
         }];
         assert_eq!(
-            scan_packages("f", &pkg, &img).unwrap().verdict,
+            scan_packages("f", &pkg, &img, None).unwrap().verdict,
             NO_NATIVE_CODE
         );
         let bad = [Package {
@@ -253,8 +313,57 @@ mod tests {
             zip: b"not a zip",
         }];
         assert!(matches!(
-            scan_packages("f", &bad, &img),
+            scan_packages("f", &bad, &img, None),
             Err(ImagesError::Scan { .. })
         ));
+    }
+
+    #[test]
+    fn extension_modules_for_another_cpython_are_named() {
+        assert_eq!(
+            extension_module_python("/var/task/a/_x.cpython-311-x86_64-linux-gnu.so"),
+            Some((3, 11))
+        );
+        assert_eq!(
+            extension_module_python("/opt/python/m.cpython-39-x86_64-linux-gnu.so"),
+            Some((3, 9))
+        );
+        assert_eq!(extension_module_python("/var/task/m.abi3.so"), None);
+        assert_eq!(extension_module_python("/var/task/libfoo.so.1"), None);
+        // Any ELF file does: the tag is in the name.
+        let elf = std::fs::read("/bin/true").unwrap();
+        let zip = zip_of(&[
+            ("pkg/_speedups.cpython-311-x86_64-linux-gnu.so", elf.clone()),
+            ("pkg/_ok.cpython-313-x86_64-linux-gnu.so", elf.clone()),
+            ("pkg/_stable.abi3.so", elf),
+        ]);
+        let pkg = [Package {
+            name: "code",
+            mount: "/var/task",
+            zip: &zip,
+        }];
+        let mut image = crate::probe::probe(
+            std::path::Path::new("/"),
+            ImageId::new("debian-13").unwrap(),
+        );
+        image.runtimes.insert(
+            "python3.13".into(),
+            lamina_model::environment::ServedRuntime {
+                interpreter: "/usr/bin/python3.13".into(),
+                version: "3.13.5".into(),
+            },
+        );
+        let r = scan_packages("f", &pkg, &image, Some("python3.13".parse().unwrap())).unwrap();
+        assert_eq!(r.verdict, POTENTIALLY_AFFECTED, "{r:?}");
+        assert_eq!(r.missing.len(), 1, "{r:?}");
+        assert_eq!(r.missing[0].kind, "python-abi");
+        assert_eq!(r.missing[0].name, "cpython-311");
+        assert_eq!(
+            r.missing[0].message,
+            "/var/task/pkg/_speedups.cpython-311-x86_64-linux-gnu.so is an extension module built for CPython 3.11; python3.13 on debian-13 runs Python 3.13.5, which will not import it (rebuild it with `lamina build --env debian-13`)"
+        );
+        // Without the runtime (a zip scanned alone) nothing is said about it.
+        let r = scan_packages("f", &pkg, &image, None).unwrap();
+        assert_eq!(r.verdict, COMPATIBLE, "{r:?}");
     }
 }

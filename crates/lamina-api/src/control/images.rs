@@ -170,7 +170,8 @@ fn scan_version(
         .iter()
         .map(|(name, mount, zip)| Package { name, mount, zip })
         .collect();
-    lamina_images::scan::scan_packages(target, &packages, image).map_err(|e| e.to_string())
+    lamina_images::scan::scan_packages(target, &packages, image, version.spec.runtime)
+        .map_err(|e| e.to_string())
 }
 
 /// The scanner `lamina migrate status` uses: the stored code and layers of each version.

@@ -2,10 +2,17 @@
 //! function version, the image it runs on at an instant and why, the image at each coming
 //! phase, its flags and warnings, and the scanner's verdict per image; and per plan, its
 //! phase and the warnings of the functions it covers (flags left after completion).
+//!
+//! Both name the interpreter a version runs on each image (`Python 3.11.2`, from the
+//! image's manifest) and say when a move changes it, since that is what decides whether
+//! compiled extension modules still load.
 
 use std::collections::BTreeMap;
 
-use lamina_model::environment::{FlagKind, ImageId, Phase, Resolution, Rule, Upcoming};
+use lamina_model::environment::{
+    FlagKind, ImageCatalog, ImageId, Phase, Resolution, Rule, ServedRuntime, Upcoming,
+};
+use lamina_model::runtime::{Family, Runtime};
 use lamina_model::{Function, FunctionVersion, LambdaResult};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -101,6 +108,10 @@ pub struct FunctionStatus {
     pub upcoming: Vec<Upcoming>,
     /// Scanner verdict per image it runs on now or later (`not scanned` without a scanner).
     pub scan: BTreeMap<String, String>,
+    /// The interpreter serving its runtime on each image it runs on now or later
+    /// (`Python 3.11.2 (/usr/bin/python3.11)`, or why there is none); empty for runtimes
+    /// without one.
+    pub interpreters: BTreeMap<String, String>,
 }
 
 /// What changes between now and a simulated instant.
@@ -135,6 +146,55 @@ pub struct SimulatedFunction {
     pub rule_at: Rule,
     /// Warnings at the simulated instant.
     pub warnings_at: Vec<String>,
+    /// The interpreter serving its runtime now (none for `provided*`, or when the image
+    /// has none).
+    pub interpreter_now: Option<ServedRuntime>,
+    /// The interpreter at the simulated instant.
+    pub interpreter_at: Option<ServedRuntime>,
+    /// The interpreter change a move brings, in words (`Python 3.11.2 → 3.11.9 …`).
+    pub interpreter_change: Option<String>,
+}
+
+/// How `runtime` is served on `image`, for people: `Python 3.11.2 (/usr/bin/python3.11)`;
+/// `None` for runtimes that need no interpreter (`provided*`).
+pub fn describe_interpreter(
+    catalog: &ImageCatalog,
+    image: &ImageId,
+    runtime: Runtime,
+) -> Option<String> {
+    let language = match runtime.family() {
+        Family::Python => "Python",
+        Family::Node => "Node.js",
+        _ => return None,
+    };
+    Some(match catalog.served(image, runtime.id()) {
+        Some(s) if !s.interpreter.is_empty() => {
+            format!("{language} {} ({})", s.version, s.interpreter)
+        }
+        _ => format!("no interpreter for {runtime} on {image}"),
+    })
+}
+
+/// The interpreter change moving `runtime` from image `from` to `to` brings, if any.
+pub fn interpreter_change(
+    catalog: &ImageCatalog,
+    runtime: Runtime,
+    from: &ImageId,
+    to: &ImageId,
+) -> Option<String> {
+    if from == to || !matches!(runtime.family(), Family::Python | Family::Node) {
+        return None;
+    }
+    let before = catalog.served(from, runtime.id());
+    let after = catalog.served(to, runtime.id());
+    if before == after {
+        return None;
+    }
+    Some(format!(
+        "{runtime}: {} on {from} → {} on {to}",
+        describe_interpreter(catalog, from, runtime)?,
+        describe_interpreter(catalog, to, runtime)?
+    ))
 }
 
 impl Control {
@@ -164,6 +224,22 @@ impl Control {
                 })
                 .collect();
             let scan = self.scan(&function, &version, &r, &upcoming).await;
+            let catalog = self.environments.catalog();
+            let interpreters = version
+                .spec
+                .runtime
+                .map(|runtime| {
+                    std::iter::once(&r.image)
+                        .chain(upcoming.iter().map(|u| &u.image))
+                        .filter_map(|image| {
+                            Some((
+                                image.to_string(),
+                                describe_interpreter(&catalog, image, runtime)?,
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             functions.push(FunctionStatus {
                 function: function.name.clone(),
                 version: version.version.clone(),
@@ -179,6 +255,7 @@ impl Control {
                 warnings: r.warnings,
                 upcoming,
                 scan,
+                interpreters,
             });
         }
         let plan_reports = plans
@@ -233,6 +310,7 @@ impl Control {
     pub async fn migration_simulate(&self, at: OffsetDateTime) -> LambdaResult<Simulation> {
         self.ensure_plans().await?;
         let now = self.clock.now();
+        let catalog = self.environments.catalog();
         let functions = self
             .all_versions()
             .await?
@@ -240,7 +318,18 @@ impl Control {
             .map(|(function, version)| {
                 let before = self.environments.resolve_at(function, version, now);
                 let after = self.environments.resolve_at(function, version, at);
+                let runtime = version.spec.runtime;
+                let served = |image: &ImageId| {
+                    runtime
+                        .and_then(|r| catalog.served(image, r.id()))
+                        .filter(|s| !s.interpreter.is_empty())
+                        .cloned()
+                };
                 SimulatedFunction {
+                    interpreter_now: served(&before.image),
+                    interpreter_at: served(&after.image),
+                    interpreter_change: runtime
+                        .and_then(|r| interpreter_change(&catalog, r, &before.image, &after.image)),
                     function: function.name.clone(),
                     version: version.version.clone(),
                     runtime: version.spec.runtime.map(String::from),
@@ -291,5 +380,65 @@ impl Control {
         })
         .await;
         scanned.unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lamina_model::environment::ImageManifest;
+
+    fn image(id: &str, runtimes: &[(&str, &str, &str)]) -> ImageManifest {
+        let mut m = ImageManifest::minimal(ImageId::new(id).unwrap(), "debian", "12");
+        for (runtime, path, version) in runtimes {
+            m.runtimes.insert(
+                runtime.to_string(),
+                ServedRuntime {
+                    interpreter: path.to_string(),
+                    version: version.to_string(),
+                },
+            );
+        }
+        m
+    }
+
+    #[test]
+    fn a_move_names_the_interpreter_change() {
+        let mut catalog = ImageCatalog::with_host(image(
+            "host",
+            &[("python3.11", "/usr/bin/python3.11", "3.11.2")],
+        ));
+        catalog.insert(image(
+            "debian-12-py",
+            &[("python3.11", "/usr/bin/python3.11", "3.11.9")],
+        ));
+        catalog.insert(image(
+            "same",
+            &[("python3.11", "/usr/bin/python3.11", "3.11.2")],
+        ));
+        let host = ImageId::host();
+        let next = ImageId::new("debian-12-py").unwrap();
+        let py: Runtime = "python3.11".parse().unwrap();
+        assert_eq!(
+            interpreter_change(&catalog, py, &host, &next).as_deref(),
+            Some(
+                "python3.11: Python 3.11.2 (/usr/bin/python3.11) on host → Python 3.11.9 (/usr/bin/python3.11) on debian-12-py"
+            )
+        );
+        // The same interpreter, the same image, or no interpreter at all: nothing to say.
+        assert_eq!(
+            interpreter_change(&catalog, py, &host, &ImageId::new("same").unwrap()),
+            None
+        );
+        assert_eq!(interpreter_change(&catalog, py, &host, &host), None);
+        let provided: Runtime = "provided.al2023".parse().unwrap();
+        assert_eq!(interpreter_change(&catalog, provided, &host, &next), None);
+        assert_eq!(describe_interpreter(&catalog, &host, provided), None);
+        // An image without the runtime says so.
+        let node: Runtime = "nodejs22.x".parse().unwrap();
+        assert_eq!(
+            describe_interpreter(&catalog, &next, node).as_deref(),
+            Some("no interpreter for nodejs22.x on debian-12-py")
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! `GET /console/environments`: the environment images with their manifests, each
 //! migration plan with its timeline drawn (T0–T4 and now), and every function's image now
-//! and at each coming phase, the flag layers it carries, and buttons to add or remove them.
+//! and at each coming phase (with the interpreter serving its runtime there, so a change of
+//! Python or Node.js version shows before it happens), the flag layers it carries, and
+//! buttons to add or remove them.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -93,6 +95,10 @@ pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, P
     } else {
         body.push_str("<p id=\"flag-message\" class=\"message\" role=\"status\"></p><div class=\"table-wrap\"><table id=\"function-environments\" class=\"cards\"><thead><tr><th>Function</th><th>Runtime</th><th>Image now</th><th>Coming</th><th>Flags</th><th>Scanner</th><th>Actions</th></tr></thead><tbody>");
         for f in &status.functions {
+            let interpreter = |image: &str| match f.interpreters.get(image) {
+                Some(i) => format!("<div class=\"muted interpreter\">{}</div>", esc(i)),
+                None => String::new(),
+            };
             let coming = if f.upcoming.is_empty() {
                 "<span class=\"muted\">no change planned</span>".to_string()
             } else {
@@ -100,11 +106,12 @@ pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, P
                     .iter()
                     .map(|u| {
                         format!(
-                            "<div>{:?} {} ({}): <strong>{}</strong></div>",
+                            "<div>{:?} {} ({}): <strong>{}</strong>{}</div>",
                             u.phase,
                             esc(&u.plan),
                             esc(&when(u.at)),
-                            esc(u.image.as_str())
+                            esc(u.image.as_str()),
+                            interpreter(u.image.as_str())
                         )
                     })
                     .collect()
@@ -175,13 +182,14 @@ pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, P
             let _ = write!(
                 body,
                 "<tr><td data-label=\"Function\"><a href=\"/console/functions/{}\">{}</a> <span class=\"muted\">{}</span>{warn}</td><td data-label=\"Runtime\">{}</td>\
-<td data-label=\"Image now\"><strong>{}</strong></td><td data-label=\"Coming\">{coming}</td><td data-label=\"Flags\">{flags_html}</td>\
+<td data-label=\"Image now\"><strong>{}</strong>{}</td><td data-label=\"Coming\">{coming}</td><td data-label=\"Flags\">{flags_html}</td>\
 <td data-label=\"Scanner\">{scan}</td><td data-label=\"Actions\">{actions}</td></tr>",
                 url_part(&f.function),
                 esc(&f.function),
                 esc(&f.version),
                 esc(runtime),
                 esc(f.image.as_str()),
+                interpreter(f.image.as_str()),
             );
         }
         body.push_str("</tbody></table></div>");

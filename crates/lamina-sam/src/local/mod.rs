@@ -1,6 +1,6 @@
 //! The `lamina local` commands' machinery: a template loaded for running (`project`), SAM's
 //! `--env-vars` file (`env_vars`), code folders turned into content-addressed packages that
-//! are extracted once (`package`), the engine that runs them (`runner`), and the two servers:
+//! are extracted once (`package`), the engine that runs them (`runner`) on each runtime's image (`environments`), and the two servers:
 //! `start-api` (`api`) and `start-lambda` (`lambda`); and `sam build` (`build`).
 //!
 //! It owns no command line and prints nothing: the `lamina` binary parses flags, calls these
@@ -9,6 +9,7 @@
 pub mod api;
 pub mod build;
 pub mod env_vars;
+pub mod environments;
 pub mod lambda;
 pub mod package;
 pub mod project;

@@ -6,6 +6,10 @@
 //!
 //! Functions run with the host's network (tag `lamina:network=host`), as SAM CLI's
 //! containers reach the network: local functions usually talk to local or real services.
+//!
+//! Each function runs on the image its runtime resolves to as on `lamina server`
+//! (`environments`): `host` when this machine's interpreter is exactly that version, else
+//! the runtime's default image, prepared on first use.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,12 +27,10 @@ use lamina_store::{MemoryStore, Store};
 use sha2::{Digest, Sha256};
 
 use crate::function::PackageType;
+use crate::local::environments::{ImageSource, LocalEnvironments, LocalImageError};
 use crate::local::package::{PackageError, Packages};
 use crate::local::project::{Project, ProjectError};
 use crate::model::LayerSource;
-
-/// The only environment image `--env` accepts until environments are built.
-pub const HOST_ENVIRONMENT: &str = "host";
 
 /// Why a function could not be run.
 #[derive(Debug, thiserror::Error)]
@@ -52,18 +54,16 @@ pub enum RunnerError {
         /// Why.
         reason: String,
     },
-    /// `--env` names an environment that does not exist.
-    #[error(
-        "unknown execution environment {0:?}: only \"host\" (this machine's own /usr, /lib and /etc) is available until environment images can be built"
-    )]
-    Environment(String),
+    /// The function's environment image is missing, unknown, or could not be prepared.
+    #[error(transparent)]
+    Environment(#[from] LocalImageError),
     /// The engine refused the invocation (throttled, unsupported runtime, …).
     #[error("{0}")]
     Lambda(#[from] LambdaError),
 }
 
 /// How a runner is set up.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunnerOptions {
     /// Cache of extracted code and layers (see [`default_cache_dir`]).
     pub cache_dir: PathBuf,
@@ -71,20 +71,42 @@ pub struct RunnerOptions {
     pub init_exe: PathBuf,
     /// How long an idle environment stays warm.
     pub idle_timeout: Duration,
-    /// The execution environment (`--env`); only `host` for now.
-    pub environment: String,
+    /// `--env`: the one image every function runs on (`host` or an image of the data
+    /// folder); `None` runs each on its runtime's image, as the server does.
+    pub environment: Option<String>,
+    /// The data folder whose image catalog default images are taken from and prepared
+    /// into (as `lamina server --data-dir`).
+    pub data_dir: PathBuf,
+    /// Receives the progress of an image being prepared.
+    pub progress: Arc<dyn lamina_images::Progress + Send>,
     /// Account-wide concurrency limit.
     pub concurrency: u32,
 }
 
+impl std::fmt::Debug for RunnerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunnerOptions")
+            .field("cache_dir", &self.cache_dir)
+            .field("init_exe", &self.init_exe)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("environment", &self.environment)
+            .field("data_dir", &self.data_dir)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RunnerOptions {
-    /// Defaults for `init_exe` (the running binary) and a cache folder.
-    pub fn new(init_exe: PathBuf, cache_dir: PathBuf) -> RunnerOptions {
+    /// Defaults for `init_exe` (the running binary), a cache folder and the data folder
+    /// holding images; progress is logged.
+    pub fn new(init_exe: PathBuf, cache_dir: PathBuf, data_dir: PathBuf) -> RunnerOptions {
         RunnerOptions {
             cache_dir,
             init_exe,
             idle_timeout: Duration::from_secs(600),
-            environment: HOST_ENVIRONMENT.into(),
+            environment: None,
+            data_dir,
+            progress: Arc::new(lamina_images::LogProgress),
             concurrency: 1000,
         }
     }
@@ -126,6 +148,7 @@ impl Cleanup {
 pub struct Runner {
     project: Project,
     engine: Arc<Engine>,
+    environments: Arc<LocalEnvironments>,
     packages: Arc<Packages>,
     /// The functions as last built, for the engine's reads (an event retried after a
     /// throttle reads the function's concurrency again).
@@ -140,9 +163,6 @@ pub struct Runner {
 impl Runner {
     /// Starts an engine for `project`.
     pub async fn start(project: Project, opts: RunnerOptions) -> Result<Runner, RunnerError> {
-        if opts.environment != HOST_ENVIRONMENT {
-            return Err(RunnerError::Environment(opts.environment));
-        }
         let pid = std::process::id();
         let run_root = run_root(&opts.cache_dir);
         sweep_stale(&run_root, &opts.init_exe);
@@ -199,20 +219,37 @@ impl Runner {
                 return Err(e.into());
             }
         };
-        // Local functions run on `host`, each runtime by the host's interpreter of exactly
-        // that version (probed here, as the server probes its images).
-        let runtimes = tokio::task::spawn_blocking(|| {
+        // The host's interpreters, probed as the server probes its images; other runtimes
+        // run on their default images.
+        let host_runtimes = tokio::task::spawn_blocking(|| {
             lamina_images::probe::probe_runtimes(std::path::Path::new("/"))
         })
         .await
         .unwrap_or_default();
-        engine.set_resolver(Arc::new(lamina_engine::HostResolver::new(
+        let source = ImageSource {
+            catalog: lamina_images::DiskCatalog::new(&opts.data_dir),
+            cache_dir: lamina_images::cache_dir(),
+            progress: opts.progress,
+        };
+        let environments = match LocalEnvironments::new(
             &account.region,
-            runtimes,
-        )));
+            host_runtimes,
+            opts.environment.as_deref(),
+            source,
+            engine.images(),
+        ) {
+            Ok(e) => Arc::new(e),
+            Err(e) => {
+                engine.shutdown();
+                return Err(e.into());
+            }
+        };
+        engine
+            .set_resolver(Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>);
         Ok(Runner {
             project,
             engine,
+            environments,
             packages,
             store,
             account,
@@ -305,6 +342,11 @@ impl Runner {
             not_runnable("it has no Runtime (set it on the function or in Globals)".into())
         })?;
         let typed_runtime = lamina_model::runtime::Runtime::parse(&runtime)
+            .map_err(|e| not_runnable(e.to_string()))?;
+        // Its image, prepared the first time a function of this runtime runs.
+        self.environments
+            .ensure(typed_runtime, self.engine.images())
+            .await
             .map_err(|e| not_runnable(e.to_string()))?;
         let code_dir = f.code_dir(&self.project.template_dir).ok_or_else(|| {
             not_runnable(
@@ -430,6 +472,31 @@ impl Runner {
             tracing::debug!(function = %name, error = %e, "keeping the built function in memory failed");
         }
         Ok((function, version))
+    }
+
+    /// Prepares the image of every function's runtime now (before `start-api` and
+    /// `start-lambda` listen, so no request waits minutes for a first build). A function
+    /// that cannot run is left for its invoke to report.
+    pub async fn prepare_images(&self) {
+        for id in self.project.function_ids() {
+            let Ok(f) = self.project.function(Some(&id)) else {
+                continue;
+            };
+            let Some(Ok(runtime)) = f
+                .runtime
+                .as_deref()
+                .map(lamina_model::runtime::Runtime::parse)
+            else {
+                continue;
+            };
+            if let Err(e) = self
+                .environments
+                .ensure(runtime, self.engine.images())
+                .await
+            {
+                self.warn_once(&format!("{id}/image"), &format!("{id}: {e}"));
+            }
+        }
     }
 
     /// Starts an execution environment for `id` now, so its first invocation finds it warm

@@ -36,9 +36,15 @@ pub struct CommonArgs {
     /// Template parameter values: `Key=Value` or `ParameterKey=Key,ParameterValue=Value`.
     #[arg(long = "parameter-overrides", num_args = 1..)]
     pub parameter_overrides: Vec<String>,
-    /// The execution environment image to run in; only `host` until images can be built.
-    #[arg(long = "env", value_name = "IMAGE", default_value = "host")]
-    pub env: String,
+    /// Run every function on this environment image (`host`, or one of `lamina env list`)
+    /// [default: each function on its runtime's image, as `lamina server` runs it: `host`
+    /// when this machine's interpreter is exactly that version, else the runtime's default
+    /// image, prepared on first use].
+    #[arg(long = "env", value_name = "IMAGE")]
+    pub env: Option<String>,
+    /// The data folder whose images are used and prepared (as `lamina server --data-dir`).
+    #[arg(long, env = "LAMINA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Write function logs to this file instead of stderr.
     #[arg(short = 'l', long = "log-file")]
     pub log_file: Option<PathBuf>,
@@ -178,9 +184,33 @@ fn load_project(common: &CommonArgs) -> anyhow::Result<Project> {
 async fn start_runner(project: Project, common: &CommonArgs) -> anyhow::Result<Runner> {
     let init_exe = std::env::current_exe().context("finding the lamina binary")?;
     common.explain_docker_flags();
-    let mut opts = RunnerOptions::new(init_exe, common.cache());
+    let data_dir = common
+        .data_dir
+        .clone()
+        .unwrap_or_else(super::server::default_data_dir);
+    let mut opts = RunnerOptions::new(init_exe, common.cache(), data_dir);
     opts.environment = common.env.clone();
+    opts.progress = Arc::new(PreparingProgress);
     Ok(Runner::start(project, opts).await?)
+}
+
+/// Shows an image being prepared for a local run on stderr, one line per phase (the
+/// function's own output follows on the same stream, as with SAM CLI's image pulls).
+struct PreparingProgress;
+
+impl lamina_images::Progress for PreparingProgress {
+    fn phase(&self, index: usize) {
+        if let Some(phase) = lamina_images::PHASES.get(index) {
+            eprintln!("Preparing the environment image: {phase}");
+        }
+    }
+    fn line(&self, _line: &str) {}
+    fn cached(&self, entry: &Path) {
+        eprintln!(
+            "Preparing the environment image: reusing the built image {}",
+            entry.display()
+        );
+    }
 }
 
 /// Where function logs go: stderr, or the `--log-file`.
@@ -339,6 +369,7 @@ async fn start_api(args: StartApiArgs, slot: &mut CleanupSlot) -> anyhow::Result
     let static_dir = args.static_dir.is_dir().then(|| args.static_dir.clone());
     let runner = Arc::new(start_runner(project, &args.common).await?);
     *slot = Some(runner.cleanup());
+    runner.prepare_images().await;
     if let Err(e) = warm_up(&runner, args.warm_containers).await {
         runner.shutdown();
         return Err(e);
@@ -393,6 +424,7 @@ async fn start_lambda(args: StartLambdaArgs, slot: &mut CleanupSlot) -> anyhow::
     let listener = bind(&args.host, args.port).await?;
     let runner = Arc::new(start_runner(project, &args.common).await?);
     *slot = Some(runner.cleanup());
+    runner.prepare_images().await;
     if let Err(e) = warm_up(&runner, args.warm_containers).await {
         runner.shutdown();
         return Err(e);

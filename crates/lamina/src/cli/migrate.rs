@@ -286,6 +286,15 @@ fn print_status(body: &Value) {
             },
             scan.join("; ")
         );
+        let interpreters: Vec<String> = f["interpreters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(image, i)| format!("{image}: {}", s(i)))
+            .collect();
+        if !interpreters.is_empty() {
+            println!("  interpreter: {}", interpreters.join("; "));
+        }
         for w in f["warnings"].as_array().into_iter().flatten() {
             println!("  warning: {}", s(w));
         }
@@ -312,6 +321,9 @@ fn print_simulation(body: &Value) {
                 "-"
             }
         );
+        if let Value::String(change) = &f["interpreter_change"] {
+            println!("  interpreter: {change}");
+        }
         for w in f["warnings_at"].as_array().into_iter().flatten() {
             println!("  warning: {}", s(w));
         }

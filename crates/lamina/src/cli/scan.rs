@@ -2,8 +2,11 @@
 //!
 //! - `lamina scan FUNCTION --env IMAGE [--qualifier Q]`: the server scans the stored code and
 //!   layers of the function version.
-//! - `lamina scan ZIP --env IMAGE [--layer ZIP]…`: scans local zips here, against the image's
-//!   manifest from the server (or the data folder when no server answers).
+//! - `lamina scan ZIP --env IMAGE [--layer ZIP]… [--runtime RUNTIME]`: scans local zips here,
+//!   against the image's manifest from the server (or the data folder when no server
+//!   answers); with `--runtime`, Python extension modules are checked against the
+//!   interpreter serving that runtime on the image (a function's own runtime is used when
+//!   the server scans it).
 //! - `lamina scan --plan NAME`: every function the plan covers, against its target image.
 //!
 //! Verdicts: `compatible`, `potentially affected` (each missing soname or symbol version and
@@ -36,6 +39,10 @@ pub struct ScanArgs {
     /// A layer zip to scan with a local zip (repeatable; appears under /opt).
     #[arg(long = "layer")]
     pub layers: Vec<PathBuf>,
+    /// The runtime a local zip will run with (`python3.13`): its extension modules are
+    /// checked against the interpreter serving it on the image.
+    #[arg(long)]
+    pub runtime: Option<String>,
     /// Scan every function a migration plan covers against its target image.
     #[arg(long)]
     pub plan: Option<String>,
@@ -75,7 +82,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let report: Value = if Path::new(target).is_file() {
         let manifest = manifest_of(&server, &args, image)?;
-        serde_json::to_value(scan_local(target, &args.layers, &manifest)?)?
+        let runtime = args
+            .runtime
+            .as_deref()
+            .map(lamina_model::runtime::Runtime::parse)
+            .transpose()?;
+        serde_json::to_value(scan_local(target, &args.layers, &manifest, runtime)?)?
     } else {
         let mut path = format!("/lamina/functions/{target}/scan?image={image}");
         if let Some(q) = &args.qualifier {
@@ -110,7 +122,12 @@ fn manifest_of(server: &Server, args: &ScanArgs, image: &str) -> anyhow::Result<
     }
 }
 
-fn scan_local(zip: &str, layers: &[PathBuf], image: &ImageManifest) -> anyhow::Result<ScanReport> {
+fn scan_local(
+    zip: &str,
+    layers: &[PathBuf],
+    image: &ImageManifest,
+    runtime: Option<lamina_model::runtime::Runtime>,
+) -> anyhow::Result<ScanReport> {
     let code = std::fs::read(zip).with_context(|| format!("reading {zip}"))?;
     let mut layer_bytes = Vec::new();
     for l in layers {
@@ -127,7 +144,7 @@ fn scan_local(zip: &str, layers: &[PathBuf], image: &ImageManifest) -> anyhow::R
         mount: "/opt",
         zip: bytes,
     }));
-    Ok(scan_packages(zip, &packages, image)?)
+    Ok(scan_packages(zip, &packages, image, runtime)?)
 }
 
 fn s(v: &Value) -> String {
