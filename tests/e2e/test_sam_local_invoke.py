@@ -182,10 +182,13 @@ def test_event_file_that_is_not_json(cache, tmp_path):
     assert "is not valid JSON" in out.stderr and "event.json" in out.stderr
 
 
-def test_unknown_environment_is_refused(cache):
-    out = lamina("local", "invoke", "myFunction", "-t", str(SAM_FIXTURES / "local-seed/template.yaml"), "--no-event", "--env", "debian-13", cache=cache)
+def test_unknown_environment_is_refused(cache, tmp_path):
+    data = tmp_path / "data"
+    out = lamina("local", "invoke", "myFunction", "-t", str(SAM_FIXTURES / "local-seed/template.yaml"), "--no-event",
+                 "--env", "debian-13", "--data-dir", str(data), cache=cache)
     assert out.returncode != 0
-    assert "unknown execution environment" in out.stderr and "host" in out.stderr
+    assert f"unknown execution environment debian-13: not in {data}/images" in out.stderr, out.stderr
+    assert "lamina env list" in out.stderr
 
 
 # --- validate and generate-event ---
