@@ -198,8 +198,20 @@ class SlowMirror(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def stored_latest(server, name):
+    """$LATEST of `name` as the server's SQLite store holds it (read-only)."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{server.data_dir / 'lamina.db'}?mode=ro", uri=True)
+    try:
+        (doc,) = db.execute("SELECT doc FROM functions WHERE name = ?", (name,)).fetchone()
+    finally:
+        db.close()
+    return json.loads(doc)["latest"]
+
+
 @needs_root
-def test_pending_refuses_invoke_and_a_failed_preparation_ends_failed_harming_nothing(tmp_path, monkeypatch):
+def test_pending_refuses_invoke_and_a_failed_preparation_ends_failed_harming_nothing(prepared, tmp_path, monkeypatch):
     mirror = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowMirror)
     threading.Thread(target=mirror.serve_forever, daemon=True).start()
     # An empty build cache, so python3.13's debian-13 must be bootstrapped from the mirror.
@@ -219,6 +231,9 @@ def test_pending_refuses_invoke_and_a_failed_preparation_ends_failed_harming_not
         assert err["Error"]["Code"] == "ResourceConflictException"
         assert err["Error"]["Message"] == "The operation cannot be performed at this time. The function is currently in the following state: Pending"
         assert lam.get_function(FunctionName="waiting")["Configuration"]["State"] == "Pending"
+        # The state is in the store, not only in the server's memory.
+        latest = stored_latest(s, "waiting")
+        assert latest["state"] == "Pending" and latest["state_reason"]["code"] == "Creating", latest
         # The mirror answers 404: the preparation fails, the function ends Failed with the reason.
         SlowMirror.release.set()
         deadline = time.time() + 120
@@ -244,6 +259,32 @@ def test_pending_refuses_invoke_and_a_failed_preparation_ends_failed_harming_not
         status = subprocess.run([LAMINA_BIN, "env", "list", "--endpoint-url", s.url, "--output", "json"],
                                 capture_output=True, text=True, check=True)
         assert "debian-13" not in {i["id"] for i in json.loads(status.stdout)["Images"]}
+        latest = stored_latest(s, "waiting")
+        assert latest["state"] == "Failed" and latest["state_reason"]["code"] == "InternalError", latest
+        assert "debootstrap" in latest["state_reason"]["reason"], latest
+        # A restart with the same unreachable mirror prepares again and fails again.
+        s.restart()
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            config = lam.get_function_configuration(FunctionName="waiting")
+            if config["State"] == "Failed":
+                break
+            time.sleep(0.5)
+        assert config["State"] == "Failed" and "debian-13" in config["StateReason"], config
+        assert invoke(lam, "bystander", {"x": 2}).payload == {"hello": {"x": 2}}
+        # A restart that can prepare it (the build cache the module's server filled holds
+        # debian-13) resumes and ends Active, in memory and in the store.
+        s.stop()
+        monkeypatch.delenv("LAMINA_IMAGE_CACHE")
+        s.extra_args = [a for a in s.extra_args if a != "--image-mirror" and not a.startswith("http://127.0.0.1")]
+        s.start()
+        lam.get_waiter("function_active_v2").wait(FunctionName="waiting", WaiterConfig={"Delay": 1, "MaxAttempts": 600})
+        config = lam.get_function_configuration(FunctionName="waiting")
+        assert (config["State"], config["LastUpdateStatus"]) == ("Active", "Successful"), config
+        assert "StateReason" not in config, config
+        assert invoke(lam, "waiting", {"x": 3}).payload == {"hello": {"x": 3}}
+        latest = stored_latest(s, "waiting")
+        assert latest["state"] == "Active" and "state_reason" not in latest, latest
     finally:
         s.stop()
         mirror.shutdown()

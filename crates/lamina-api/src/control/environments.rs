@@ -73,6 +73,71 @@ impl LiveState {
     }
 }
 
+/// `StateReasonCode` of a version waiting for its image (`Pending` or `InProgress`).
+pub const WAITING_CODE: &str = "Creating";
+/// `StateReasonCode` of a version whose image could not be prepared.
+pub const FAILED_CODE: &str = "InternalError";
+/// How the reason of a failed preparation begins (so it is told from other failures).
+const FAILED_PREFIX: &str = "Preparing environment image ";
+
+/// Why a version waits for `image`: the `StateReason` (created) or `LastUpdateStatusReason`
+/// (updated) stored with it.
+pub fn waiting_reason(image: &ImageId, runtime: &str, created: bool) -> Reason {
+    let doing = if created { "created" } else { "updated" };
+    Reason::new(
+        WAITING_CODE,
+        format!(
+            "The function is being {doing}: environment image {image} for {runtime} is being prepared."
+        ),
+    )
+}
+
+/// Why a version's image could not be prepared.
+pub fn failed_reason(image: &ImageId, runtime: &str, why: &str) -> Reason {
+    Reason::new(
+        FAILED_CODE,
+        format!("{FAILED_PREFIX}{image} for {runtime} failed: {why}"),
+    )
+}
+
+/// Whether the state stored with `version` was set by an image preparation (waiting for
+/// one, or failed by one), so that the preparation's end settles it.
+pub fn bound_to_preparation(version: &FunctionVersion) -> bool {
+    let ours = |r: &Option<Reason>| {
+        r.as_ref().is_some_and(|r| {
+            r.code == WAITING_CODE || (r.code == FAILED_CODE && r.reason.starts_with(FAILED_PREFIX))
+        })
+    };
+    ours(&version.state_reason) || ours(&version.update_reason)
+}
+
+/// The state a preparation's end gives a version bound to it: `Active`/`Successful` when
+/// the image is ready, `Failed` with the reason otherwise.
+pub fn settled(version: &FunctionVersion, image: &ImageId, outcome: Result<(), &str>) -> LiveState {
+    let runtime = version.spec.runtime.map(|r| r.id()).unwrap_or_default();
+    let created = version.state != State::Active;
+    match (outcome, created) {
+        (Ok(()), _) => LiveState {
+            state: State::Active,
+            state_reason: None,
+            last_update_status: UpdateStatus::Successful,
+            update_reason: None,
+        },
+        (Err(why), true) => LiveState {
+            state: State::Failed,
+            state_reason: Some(failed_reason(image, runtime, why)),
+            last_update_status: UpdateStatus::Failed,
+            update_reason: None,
+        },
+        (Err(why), false) => LiveState {
+            state: version.state,
+            state_reason: None,
+            last_update_status: UpdateStatus::Failed,
+            update_reason: Some(failed_reason(image, runtime, why)),
+        },
+    }
+}
+
 /// Images, plans and the clock, shared by the control plane, the API and the engine.
 pub struct Environments {
     clock: Arc<dyn Clock>,
@@ -81,6 +146,9 @@ pub struct Environments {
     loaded: AtomicBool,
     scanner: OnceLock<Arc<dyn CompatibilityScanner>>,
     preparing: Mutex<BTreeMap<ImageId, Preparation>>,
+    /// Each finished preparation (the image, and why it failed), for the control plane to
+    /// write the states of the functions that waited for it.
+    finished: tokio::sync::broadcast::Sender<(ImageId, Result<(), String>)>,
 }
 
 fn read<T: Clone>(lock: &RwLock<T>) -> T {
@@ -105,7 +173,15 @@ impl Environments {
             loaded: AtomicBool::new(false),
             scanner: OnceLock::new(),
             preparing: Mutex::new(BTreeMap::new()),
+            finished: tokio::sync::broadcast::channel(64).0,
         }
+    }
+
+    /// Each preparation's end from now on.
+    pub fn finished_preparations(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<(ImageId, Result<(), String>)> {
+        self.finished.subscribe()
     }
 
     /// Recomputes what the plans know of the images (each runtime's default image, what
@@ -144,53 +220,63 @@ impl Environments {
         true
     }
 
-    /// Records the end of `image`'s preparation (registering it is the caller's job).
+    /// Records the end of `image`'s preparation (registering it is the caller's job) and
+    /// announces it.
     pub(crate) fn end_preparation(&self, image: &ImageId, result: Result<(), String>) {
-        let mut map = self
-            .preparing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match result {
-            Ok(()) => {
-                map.remove(image);
-            }
-            Err(reason) => {
-                map.insert(image.clone(), Preparation::Failed(reason));
+        {
+            let mut map = self
+                .preparing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match &result {
+                Ok(()) => {
+                    map.remove(image);
+                }
+                Err(reason) => {
+                    map.insert(image.clone(), Preparation::Failed(reason.clone()));
+                }
             }
         }
+        // No listener (tests, or a server that has not started one) is fine.
+        let _ = self.finished.send((image.clone(), result));
     }
 
     /// The state `version` is in now when an image preparation decides it: a version that
     /// resolves to an image being prepared is `Pending` (created) or `InProgress` (updated);
-    /// one whose image failed to prepare is `Failed`.
+    /// one whose image failed to prepare is `Failed`. The store holds the same states
+    /// (written at the change and when the preparation ends); memory decides while this
+    /// server prepares, and a stored wait whose image is in the catalog by now is settled
+    /// (published versions keep the state they were published with).
     pub fn live_state(&self, function: &Function, version: &FunctionVersion) -> Option<LiveState> {
-        // The common case, on every invoke: nothing is being prepared.
-        if self
-            .preparing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_empty()
+        let bound = bound_to_preparation(version);
+        // The common case, on every invoke: nothing is being prepared or waited for.
+        if !bound
+            && self
+                .preparing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_empty()
         {
             return None;
         }
         let image = self.resolve(function, version).image;
-        let preparation = self.preparation(&image)?;
+        let Some(preparation) = self.preparation(&image) else {
+            let waiting = version.state == State::Pending
+                || version.last_update_status == UpdateStatus::InProgress;
+            return (bound && waiting && self.catalog().contains(&image))
+                .then(|| settled(version, &image, Ok(())));
+        };
         let runtime = version
             .spec
             .runtime
             .map(|r| r.to_string())
             .unwrap_or_default();
         // A function never updated since its creation is being created; otherwise updated.
-        let created = version.last_modified <= function.created;
+        let created = version.state == State::Pending || version.last_modified <= function.created;
         Some(match (preparation, created) {
             (Preparation::Running, true) => LiveState {
                 state: State::Pending,
-                state_reason: Some(Reason::new(
-                    "Creating",
-                    format!(
-                        "The function is being created: environment image {image} for {runtime} is being prepared."
-                    ),
-                )),
+                state_reason: Some(waiting_reason(&image, &runtime, true)),
                 last_update_status: version.last_update_status,
                 update_reason: None,
             },
@@ -198,19 +284,11 @@ impl Environments {
                 state: version.state,
                 state_reason: None,
                 last_update_status: UpdateStatus::InProgress,
-                update_reason: Some(Reason::new(
-                    "Creating",
-                    format!(
-                        "The function is being updated: environment image {image} for {runtime} is being prepared."
-                    ),
-                )),
+                update_reason: Some(waiting_reason(&image, &runtime, false)),
             },
             (Preparation::Failed(why), true) => LiveState {
                 state: State::Failed,
-                state_reason: Some(Reason::new(
-                    "InternalError",
-                    format!("Preparing environment image {image} for {runtime} failed: {why}"),
-                )),
+                state_reason: Some(failed_reason(&image, &runtime, &why)),
                 last_update_status: UpdateStatus::Failed,
                 update_reason: None,
             },
@@ -218,10 +296,7 @@ impl Environments {
                 state: version.state,
                 state_reason: None,
                 last_update_status: UpdateStatus::Failed,
-                update_reason: Some(Reason::new(
-                    "InternalError",
-                    format!("Preparing environment image {image} for {runtime} failed: {why}"),
-                )),
+                update_reason: Some(failed_reason(&image, &runtime, &why)),
             },
         })
     }
@@ -232,16 +307,23 @@ impl Environments {
         function: &Function,
         version: &FunctionVersion,
     ) -> Result<(), LambdaError> {
-        let state = match self.live_state(function, version) {
-            Some(live) if live.state != State::Active => live.state,
-            Some(live) if live.last_update_status == UpdateStatus::InProgress => {
+        // What memory says, else what the store says (another node's or an earlier run's
+        // preparation).
+        let (state, update) = match self.live_state(function, version) {
+            Some(live) => (live.state, live.last_update_status),
+            None if bound_to_preparation(version) => (version.state, version.last_update_status),
+            None => return Ok(()),
+        };
+        let state = match (state, update) {
+            (State::Active, UpdateStatus::InProgress) => {
                 return Err(LambdaError::conflict(format!(
                     "The operation cannot be performed at this time. An update is in progress for resource: {}",
                     function.name
                 )));
             }
-            Some(live) if live.last_update_status == UpdateStatus::Failed => State::Failed,
-            _ => return Ok(()),
+            (State::Active, UpdateStatus::Failed) => State::Failed,
+            (State::Active, _) => return Ok(()),
+            (other, _) => other,
         };
         let name = match state {
             State::Pending => "Pending",

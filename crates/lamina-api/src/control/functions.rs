@@ -1,5 +1,6 @@
 //! Function operations: create, read, list, update code, update configuration, delete.
 
+use lamina_model::environment::ImageId;
 use lamina_model::function::{LoggingConfig, State, UpdateStatus};
 use lamina_model::{
     CodeRef, Function, FunctionSpec, FunctionVersion, LATEST, LambdaError, LambdaResult, LayerRef,
@@ -103,6 +104,9 @@ impl Control {
             state_reason: None,
             update_reason: None,
         };
+        // Stored Pending while the image its runtime needs is prepared.
+        let mut latest = latest;
+        self.mark_waiting(&mut latest, true);
         let function = Function {
             name: name.clone(),
             latest,
@@ -271,6 +275,8 @@ impl Control {
         let runtime = spec.runtime;
         function.latest.spec = spec;
         self.touch_latest(&mut function);
+        // Stored InProgress while the image the (new) runtime needs is prepared.
+        self.mark_waiting(&mut function.latest, false);
         let stored = function.clone();
         self.store_call(move |s| s.update_function(&stored)).await?;
         self.notify(Change::Function(name));
@@ -338,6 +344,37 @@ impl Control {
     }
 
     /// Bumps `$LATEST`'s revision and modification time after a change.
+    /// Writes into `version` whether it waits for its runtime's image: `Pending`
+    /// (`created`) or `InProgress` with the reason when the image is still to be prepared;
+    /// a wait or failure left by an earlier runtime is cleared when the image is there.
+    fn mark_waiting(&self, version: &mut FunctionVersion, created: bool) {
+        let image = version
+            .spec
+            .runtime
+            .and_then(|r| self.environments.image_to_prepare(r));
+        let runtime = version.spec.runtime.map(|r| r.id()).unwrap_or_default();
+        match image {
+            Some(image) if created || version.state == State::Pending => {
+                version.state = State::Pending;
+                version.state_reason =
+                    Some(super::environments::waiting_reason(&image, runtime, true));
+            }
+            Some(image) => {
+                version.last_update_status = UpdateStatus::InProgress;
+                version.update_reason =
+                    Some(super::environments::waiting_reason(&image, runtime, false));
+            }
+            None if super::environments::bound_to_preparation(version) => {
+                let settled = super::environments::settled(version, &ImageId::host(), Ok(()));
+                version.state = settled.state;
+                version.state_reason = settled.state_reason;
+                version.last_update_status = settled.last_update_status;
+                version.update_reason = settled.update_reason;
+            }
+            None => {}
+        }
+    }
+
     fn touch_latest(&self, function: &mut Function) {
         function.latest.last_modified = self.clock.now();
         function.latest.revision_id = Self::new_revision();

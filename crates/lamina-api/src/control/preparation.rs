@@ -3,8 +3,14 @@
 //! `InProgress`), the image is built (debootstrap and/or Node.js from npm, progress in the
 //! server log) while concurrent creations needing it wait on the same preparation, then it
 //! is registered with the catalog and the engine and the functions are `Active`; a failed
-//! preparation leaves them `Failed` with the reason. The states are derived from the
-//! preparation ([`super::Environments::live_state`]), so nothing is rewritten in the store.
+//! preparation leaves them `Failed` with the reason.
+//!
+//! The states are stored: a change that needs an image writes `Pending`/`InProgress` with
+//! the version, and the end of the preparation writes `Active`/`Successful` or `Failed`
+//! into `$LATEST` of every function that waited for it. While this server prepares, memory
+//! answers first ([`super::Environments::live_state`]). After a restart, waits whose image
+//! is there by now are settled at once, and the others' preparations start again (ending
+//! `Active`, or `Failed` again with the new reason).
 
 use std::sync::Arc;
 
@@ -12,7 +18,8 @@ use lamina_images::{BuildRequest, LogProgress};
 use lamina_model::environment::ImageId;
 use lamina_model::runtime::Runtime;
 
-use super::{Control, ImageService};
+use super::environments::{bound_to_preparation, settled};
+use super::{Change, Control, ImageService};
 
 /// What a server prepares images with.
 #[derive(Clone)]
@@ -39,9 +46,35 @@ impl Control {
         }
     }
 
-    /// Starts preparing every default image a stored function needs (after a restart that
-    /// interrupted a preparation, or when a data folder's image was removed by hand).
-    pub async fn prepare_missing_images(&self) {
+    /// Starts writing the end of every preparation into the functions that waited for it,
+    /// settles stored waits whose image is in the catalog by now, and starts preparing every
+    /// default image a stored function needs (after a restart that interrupted a
+    /// preparation, or when a data folder's image was removed by hand).
+    pub async fn prepare_missing_images(self: &Arc<Self>) {
+        let mut finished = self.environments.finished_preparations();
+        let control = Arc::downgrade(self);
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let ended = finished.recv().await;
+                let Some(control) = control.upgrade() else {
+                    return;
+                };
+                match ended {
+                    Ok((image, outcome)) => {
+                        let outcome = match &outcome {
+                            Ok(()) => Ok(()),
+                            Err(why) => Err(why.as_str()),
+                        };
+                        control.settle(Some(&image), outcome).await;
+                    }
+                    // Missed some: settle whatever is there to settle.
+                    Err(RecvError::Lagged(_)) => control.settle(None, Ok(())).await,
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        self.settle(None, Ok(())).await;
         let Ok(versions) = self.all_versions().await else {
             return;
         };
@@ -51,6 +84,57 @@ impl Control {
             .collect();
         for runtime in runtimes {
             self.prepare_for(runtime);
+        }
+    }
+
+    /// Writes the end of `image`'s preparation (`None`: of every image in the catalog now)
+    /// into `$LATEST` of each function whose stored state waits for it or was failed by it.
+    async fn settle(
+        &self,
+        image: Option<&lamina_model::environment::ImageId>,
+        outcome: Result<(), &str>,
+    ) {
+        let _guard = self.write_lock.lock().await;
+        let Ok(functions) = self.all_functions().await else {
+            return;
+        };
+        let catalog = self.environments.catalog();
+        for mut function in functions {
+            if !bound_to_preparation(&function.latest) {
+                continue;
+            }
+            let resolved = self.environments.resolve(&function, &function.latest).image;
+            let ours = match image {
+                Some(image) => *image == resolved,
+                // Only waits and failures whose image is ready now.
+                None => catalog.contains(&resolved),
+            };
+            if !ours {
+                continue;
+            }
+            let state = settled(&function.latest, &resolved, outcome);
+            let latest = &mut function.latest;
+            if (latest.state, latest.last_update_status) == (state.state, state.last_update_status)
+                && latest.state_reason == state.state_reason
+                && latest.update_reason == state.update_reason
+            {
+                continue;
+            }
+            latest.state = state.state;
+            latest.state_reason = state.state_reason;
+            latest.last_update_status = state.last_update_status;
+            latest.update_reason = state.update_reason;
+            let name = function.name.clone();
+            let stored = function.clone();
+            match self.store_call(move |s| s.update_function(&stored)).await {
+                Ok(()) => {
+                    tracing::info!(function = %name, image = %resolved, state = ?function.latest.state, "function state settled by its image's preparation");
+                    self.notify(Change::Function(name));
+                }
+                Err(e) => {
+                    tracing::warn!(function = %name, error = %e.message, "writing a function's state after its image's preparation failed");
+                }
+            }
         }
     }
 
