@@ -495,3 +495,37 @@ def test_unknown_host_and_disabled_distribution_are_not_served(edge_server, cf, 
     assert get(edge_server, "nobody.example", "/")[0] == 403
     d = cf.create_distribution(DistributionConfig=distribution_config(origin.port, enabled=False))["Distribution"]
     assert get(edge_server, d["DomainName"], "/x")[0] == 403
+
+
+# --- environments ------------------------------------------------------------------------------
+
+OS_RELEASE_TRIGGER = '''
+def handler(event, context):
+    return {"status": "200", "body": open("/etc/os-release").read()}
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running functions needs root (namespaces, cgroups)")
+def test_edge_function_follows_a_migration_plan(tmp_path, origin):
+    """The seed's plan moves python3.x from debian-12 to debian-13 at T2 (2019-06-11): an edge
+    function's viewer-request moves with it, as a regional function does."""
+    from test_migration_plans import PY, SEED_PLAN, hostlink_root, image_args, migrate, move_clock
+
+    port = free_port()
+    args = ["--now", "2019-05-01T00:00:00Z", "--edge-listen", f"127.0.0.1:{port}",
+            *image_args(hostlink_root("12"), hostlink_root("13"))]
+    s = Server(tmp_path / "data", extra_args=args).start()
+    s.edge_port = port
+    try:
+        migrate(s, "plan", "apply", str(SEED_PLAN))
+        lam = s.client()
+        deploy(lam, "edge-os", {"app.py": OS_RELEASE_TRIGGER}, runtime=PY, Timeout=5, MemorySize=128)
+        arn = lam.publish_version(FunctionName="edge-os")["FunctionArn"]
+        d = client(s, "cloudfront").create_distribution(
+            DistributionConfig=distribution_config(origin.port, [(arn, "viewer-request", False)]))["Distribution"]
+        move_clock(s, "2019-06-10T12:00:00Z")
+        assert 'VERSION_ID="12"' in get(s, d["DomainName"], "/")[2].decode()
+        move_clock(s, "2019-06-11T00:00:00Z")  # T2: the general update
+        assert 'VERSION_ID="13"' in get(s, d["DomainName"], "/")[2].decode()
+    finally:
+        s.stop()
