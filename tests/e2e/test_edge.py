@@ -491,6 +491,21 @@ def test_origin_request_generated_response_is_cached(edge_server, four):
     assert headers["x-cache"] == "Hit from cloudfront" and body == b"made by origin-request"
 
 
+def test_console_lists_distributions_triggers_and_recent_requests(edge_server, four):
+    if edge_server.key:
+        pytest.skip("the console needs a signed-in session when authentication is on")
+    get(edge_server, four["DomainName"], "/console-check")
+    with __import__("urllib.request").request.urlopen(edge_server.url + "/console/distributions", timeout=30) as r:
+        html = r.read().decode()
+    section = html[html.index(f'id="{four["Id"]}"'):]
+    section = section[:section.index("</section>")]
+    assert four["DomainName"] in section and "www.edge.test" in section
+    for event, fn in [("viewer-request", "edge-py:1"), ("origin-request", "edge-node:1"),
+                      ("origin-response", "edge-py:1"), ("viewer-response", "edge-node:1")]:
+        assert f"<strong>{event}</strong> → <a href=\"/console/functions/{fn.split(':')[0]}\">{fn}</a>" in section
+    assert "GET /console-check" in section and "Miss from cloudfront" in section
+
+
 def test_unknown_host_and_disabled_distribution_are_not_served(edge_server, cf, origin):
     assert get(edge_server, "nobody.example", "/")[0] == 403
     d = cf.create_distribution(DistributionConfig=distribution_config(origin.port, enabled=False))["Distribution"]

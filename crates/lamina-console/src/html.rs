@@ -61,6 +61,8 @@ pub enum Section {
     Functions,
     /// Environment images and migration plans.
     Environments,
+    /// CloudFront distributions (Lambda@Edge).
+    Distributions,
 }
 
 /// A whole page: the shared frame around `body`.
@@ -87,6 +89,10 @@ pub fn page(title: &str, section: Section, body: &str) -> String {
             Section::Environments,
             "/console/environments",
             "Environments"
+        ) + &nav(
+            Section::Distributions,
+            "/console/distributions",
+            "Distributions"
         ),
         title = esc(title),
     )

@@ -1,7 +1,8 @@
 //! Lamina's web console, served by `lamina server` under `/console`: the functions list, a
 //! function's page (configuration, code, versions and aliases, recent invocations, logs and
 //! the Test tab with saved test events), and the environments page with migration
-//! timelines. Pages are rendered on the server; one small script (embedded, like the
+//! timelines, and the CloudFront distributions with their triggers and recent edge
+//! requests. Pages are rendered on the server; one small script (embedded, like the
 //! stylesheet) drives the forms. Every change goes through the same `Control` methods as
 //! the REST API, so validation and error messages are identical.
 //!
@@ -31,6 +32,14 @@ pub use error::ConsoleError;
 pub struct Console {
     /// The control plane, engine and runtime-version answers the API uses.
     pub app: Arc<AppState>,
+}
+
+/// The Distributions page (Lambda@Edge), served beside the console's other pages when the
+/// server runs the edge.
+pub fn distributions_router(edge: Arc<lamina_edge::Edge>) -> Router {
+    Router::new()
+        .route("/console/distributions", get(pages::distributions::show))
+        .with_state(edge)
 }
 
 /// The console's routes (all under `/console`); merge it into the API's router.

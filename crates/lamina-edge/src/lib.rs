@@ -18,9 +18,9 @@ pub mod proxy;
 pub mod store;
 pub mod xml;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use lamina_api::AppState;
 
@@ -51,6 +51,38 @@ pub struct Edge {
     pub cache: cache::Cache,
     /// The HTTP client for origin fetches.
     client: proxy::origin::Client,
+    /// The last requests the proxy answered (for the console), newest last.
+    recent: Mutex<VecDeque<EdgeRequest>>,
+}
+
+/// How many answered requests the edge remembers for the console.
+const RECENT: usize = 200;
+
+/// One request the proxy answered.
+#[derive(Debug, Clone)]
+pub struct EdgeRequest {
+    /// When it arrived.
+    pub at: time::OffsetDateTime,
+    /// The distribution that served it.
+    pub distribution_id: String,
+    /// Method.
+    pub method: String,
+    /// Path and query as the viewer sent them.
+    pub uri: String,
+    /// The status the viewer got.
+    pub status: u16,
+    /// `X-Cache` (`Hit from cloudfront`, `LambdaValidationError from cloudfront`, …).
+    pub x_cache: String,
+    /// Time to the answer.
+    pub millis: u64,
+}
+
+/// A stored distribution with its configuration read (`None` if it no longer parses).
+pub struct DistributionView {
+    /// The stored record.
+    pub record: Record,
+    /// Its configuration.
+    pub config: Option<DistributionConfig>,
 }
 
 impl Edge {
@@ -76,6 +108,7 @@ impl Edge {
             live: RwLock::new(Arc::new(HashMap::new())),
             cache: cache::Cache::new(cache_bytes),
             client: proxy::origin::client(),
+            recent: Mutex::new(VecDeque::new()),
         };
         edge.reload()?;
         Ok(Arc::new(edge))
@@ -110,6 +143,44 @@ impl Edge {
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all.dedup_by(|a, b| a.id == b.id);
         all
+    }
+
+    /// Every stored distribution (enabled or not) with its configuration, for the console.
+    pub fn distributions(&self) -> Result<Vec<DistributionView>, StoreError> {
+        Ok(self
+            .store
+            .list()?
+            .into_iter()
+            .map(|record| DistributionView {
+                config: live(&record).map(|l| l.config),
+                record,
+            })
+            .collect())
+    }
+
+    /// The last requests `distribution_id` answered, newest first.
+    pub fn recent_requests(&self, distribution_id: &str) -> Vec<EdgeRequest> {
+        let recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent
+            .iter()
+            .rev()
+            .filter(|r| r.distribution_id == distribution_id)
+            .cloned()
+            .collect()
+    }
+
+    fn remember(&self, request: EdgeRequest) {
+        let mut recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if recent.len() == RECENT {
+            recent.pop_front();
+        }
+        recent.push_back(request);
     }
 
     /// Rebuilds the host map from the store.

@@ -144,10 +144,29 @@ async fn handle(
         behavior,
         request_id,
     };
-    match flow.run(request, path, peer).await {
+    let started = Instant::now();
+    let at = edge.app().control.clock().now();
+    let method = request.method().to_string();
+    let uri = request.uri().to_string();
+    let response = match flow.run(request, path, peer).await {
         Ok(response) => response,
         Err(failure) => flow.fail(failure),
-    }
+    };
+    edge.remember(crate::EdgeRequest {
+        at,
+        distribution_id: distribution.id.clone(),
+        method,
+        uri,
+        status: response.status().as_u16(),
+        x_cache: response
+            .headers()
+            .get("x-cache")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+        millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    });
+    response
 }
 
 /// A response on its way to the viewer.

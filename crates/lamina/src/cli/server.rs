@@ -245,6 +245,7 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         .merge(cloudfront)
         .merge(
             lamina_console::router(state)
+                .merge(lamina_console::distributions_router(Arc::clone(&edge)))
                 .merge(lamina_console::sign_in::router(
                     Arc::clone(&gate),
                     args.account_id.clone(),
