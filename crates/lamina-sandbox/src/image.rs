@@ -102,7 +102,10 @@ pub(crate) fn build_host_etc(host_etc: &Path, out: &Path, hostname: &str) -> io:
     )?;
     fs::write(
         out.join("hosts"),
-        format!("127.0.0.1\tlocalhost {hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
+        // sandbox.localdomain is where extensions' telemetry listeners live (Lambda's name).
+        format!(
+            "127.0.0.1\tlocalhost {hostname} sandbox.localdomain sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        ),
     )?;
     fs::write(out.join("hostname"), format!("{hostname}\n"))?;
     fs::write(

@@ -39,10 +39,23 @@ pub(crate) struct InitSpec {
     /// `KEY=value` strings.
     pub env: Vec<String>,
     pub cwd: String,
+    /// External extensions to start before the runtime (absolute paths).
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Their environment, `KEY=value` strings.
+    #[serde(default)]
+    pub extension_env: Vec<String>,
     pub uid: u32,
     pub gid: u32,
     pub nofile: u64,
 }
+
+/// Status line: the extensions were started and the runtime waits for its release.
+pub(crate) const EXTENSIONS_STARTED: &str = "extensions-started";
+/// Status line: every extension process has exited.
+pub(crate) const EXTENSIONS_EXITED: &str = "extensions-exited";
+/// The signal that releases the runtime when extensions were started first.
+pub(crate) const RELEASE_SIGNAL: i32 = libc::SIGUSR1;
 
 /// The entry point of the sandbox init. A binary calls it when its first argument is
 /// [`crate::INIT_ARG`], before doing anything else (no threads, no async runtime). Never
@@ -145,6 +158,11 @@ fn run(status: &mut File) -> Result<i32, String> {
         .map_err(|e| format!("pivot_root {}: {e}", spec.root.display()))?;
 
     let prepared = Prepared::new(&spec)?;
+    let mut extensions = start_extensions(&spec);
+    if !spec.extensions.is_empty() {
+        let _ = writeln!(status, "{EXTENSIONS_STARTED}");
+        wait_for_release(&mut extensions, status);
+    }
     let (err_r, err_w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     // SAFETY: this process is single-threaded (the init never starts threads), so fork is safe.
@@ -163,7 +181,7 @@ fn run(status: &mut File) -> Result<i32, String> {
                 return Ok(127);
             }
             let _ = writeln!(status, "started");
-            Ok(supervise(child.as_raw(), status))
+            Ok(supervise(child.as_raw(), &mut extensions, status))
         }
     }
 }
@@ -231,9 +249,93 @@ fn receive_spec() -> Result<(Vec<u8>, Vec<OwnedFd>), String> {
     Ok((buf, fds))
 }
 
+/// Forks and execs each extension with the runtime's privileges (a failure is written to the
+/// sandbox's stderr, which is the function's log, and the others still start). Returns their
+/// pids.
+fn start_extensions(spec: &InitSpec) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for path in &spec.extensions {
+        let one = InitSpec {
+            argv: vec![path.clone()],
+            env: spec.extension_env.clone(),
+            ..spec.clone()
+        };
+        let started = Prepared::new(&one).and_then(|p| {
+            let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(|e| format!("pipe: {e}"))?;
+            // SAFETY: the init is single-threaded, so fork is safe.
+            match unsafe { nix::unistd::fork() }.map_err(|e| format!("fork: {e}"))? {
+                nix::unistd::ForkResult::Child => {
+                    drop(err_r);
+                    exec_runtime(&p, File::from(err_w))
+                }
+                nix::unistd::ForkResult::Parent { child } => {
+                    drop(err_w);
+                    let mut failure = String::new();
+                    let _ = File::from(err_r).read_to_string(&mut failure);
+                    if failure.is_empty() {
+                        Ok(child.as_raw())
+                    } else {
+                        let _ = nix::sys::wait::waitpid(child, None);
+                        Err(failure)
+                    }
+                }
+            }
+        });
+        match started {
+            Ok(pid) => pids.push(pid),
+            Err(e) => eprintln!("lamina: extension {path} could not start: {}", e.trim()),
+        }
+    }
+    pids
+}
+
+/// Holds the runtime back until the engine sends [`RELEASE_SIGNAL`] (the extensions have
+/// registered), reaping extensions that exit meanwhile.
+fn wait_for_release(extensions: &mut Vec<i32>, status: &mut File) {
+    loop {
+        // SAFETY: sigwaitinfo with a filled set and a zeroed siginfo to receive the result.
+        let sig = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::sigwaitinfo(&all, &mut info)
+        };
+        if sig == RELEASE_SIGNAL {
+            return;
+        }
+        if sig == libc::SIGCHLD {
+            reap(-1, extensions, status);
+        }
+    }
+}
+
+/// Reaps every exited child; returns the runtime's raw wait status if `runtime` was among
+/// them. Writes [`EXTENSIONS_EXITED`] when the last extension is gone.
+fn reap(runtime: i32, extensions: &mut Vec<i32>, status: &mut File) -> Option<i32> {
+    let mut runtime_status = None;
+    loop {
+        let mut raw = 0;
+        // SAFETY: waitpid writes only into `raw`.
+        let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
+        if pid <= 0 {
+            return runtime_status;
+        }
+        if pid == runtime {
+            runtime_status = Some(raw);
+        }
+        if let Some(i) = extensions.iter().position(|&p| p == pid) {
+            extensions.swap_remove(i);
+            if extensions.is_empty() {
+                let _ = writeln!(status, "{EXTENSIONS_EXITED}");
+            }
+        }
+    }
+}
+
 /// pid 1's loop: reap every child, forward signals to the runtime, and report the runtime's
 /// end. Returns the init's own exit code (the runtime's, or 128 + its signal).
-fn supervise(runtime: i32, status: &mut File) -> i32 {
+fn supervise(runtime: i32, extensions: &mut Vec<i32>, status: &mut File) -> i32 {
     loop {
         // SAFETY: sigwaitinfo with a filled set and a zeroed siginfo to receive the result.
         let sig = unsafe {
@@ -252,21 +354,13 @@ fn supervise(runtime: i32, status: &mut File) -> i32 {
             }
             continue;
         }
-        loop {
-            let mut raw = 0;
-            // SAFETY: waitpid writes only into `raw`.
-            let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
-            if pid <= 0 {
-                break;
-            }
-            if pid == runtime {
-                let _ = writeln!(status, "exit {raw}");
-                return if libc::WIFEXITED(raw) {
-                    libc::WEXITSTATUS(raw)
-                } else {
-                    128 + libc::WTERMSIG(raw)
-                };
-            }
+        if let Some(raw) = reap(runtime, extensions, status) {
+            let _ = writeln!(status, "exit {raw}");
+            return if libc::WIFEXITED(raw) {
+                libc::WEXITSTATUS(raw)
+            } else {
+                128 + libc::WTERMSIG(raw)
+            };
         }
     }
 }

@@ -72,6 +72,25 @@ impl NetNamespace {
         Ok(NetNamespace { fd: file.into() })
     }
 
+    /// Connects to `127.0.0.1:port` inside this namespace (how the platform reaches a
+    /// listener in the sandbox, e.g. a telemetry subscriber). The socket is made on a
+    /// short-lived thread that enters the namespace, so no caller thread changes namespace;
+    /// a socket stays in the namespace it was made in.
+    pub fn connect(&self, port: u16) -> std::io::Result<std::net::TcpStream> {
+        let fd = self.fd.try_clone()?;
+        std::thread::Builder::new()
+            .name("lamina-netns-connect".into())
+            .spawn(move || -> std::io::Result<std::net::TcpStream> {
+                nix::sched::setns(&fd, CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
+                std::net::TcpStream::connect_timeout(
+                    &SocketAddrV4::new(Ipv4Addr::LOCALHOST, port).into(),
+                    std::time::Duration::from_secs(2),
+                )
+            })?
+            .join()
+            .map_err(|_| std::io::Error::other("netns connect thread panicked"))?
+    }
+
     /// A duplicate handle to the same namespace.
     pub fn try_clone(&self) -> Result<NetNamespace, SandboxError> {
         let fd = self

@@ -66,6 +66,8 @@ pub struct Sandbox {
     exit: Option<ExitStatus>,
     oom_baseline: u64,
     torn_down: bool,
+    /// Whether the spec starts extensions before the runtime.
+    extensions: bool,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -122,6 +124,28 @@ impl Sandbox {
                 .map_err(|e| SandboxError::sys("pidfd_send_signal", e))?;
         }
         Ok(())
+    }
+
+    /// Starts the runtime of a sandbox whose spec has extensions: until this is called (after
+    /// every start or restart), the init holds the runtime back. Does nothing without
+    /// extensions, where the runtime starts at once.
+    pub fn release_runtime(&self) -> Result<(), SandboxError> {
+        if self.extensions {
+            self.signal(crate::init::RELEASE_SIGNAL)?;
+        }
+        Ok(())
+    }
+
+    /// Whether every extension process of the current start has exited (false while any
+    /// runs, and for a sandbox without extensions). Does not block.
+    pub fn extensions_exited(&mut self) -> bool {
+        if !self.extensions {
+            return false;
+        }
+        match self.running.as_mut() {
+            Some(r) => r.status.seen(crate::init::EXTENSIONS_EXITED),
+            None => true,
+        }
     }
 
     /// Peak memory use of the sandbox's cgroup in bytes (v1 `memory.max_usage_in_bytes`, v2

@@ -40,6 +40,13 @@ pub struct SandboxSpec {
     pub argv: Vec<String>,
     /// Exactly the runtime's environment; nothing is inherited.
     pub env: Vec<(String, String)>,
+    /// External extensions (absolute paths inside the sandbox, e.g.
+    /// `/opt/extensions/<name>`), started in order before the runtime, with the same
+    /// privileges. When there are any, the runtime waits until [`crate::Sandbox::release_runtime`]
+    /// (Lambda starts the runtime once the extensions have registered).
+    pub extensions: Vec<String>,
+    /// The extensions' environment (Lambda hides a few of the runtime's variables from them).
+    pub extension_env: Vec<(String, String)>,
     /// The runtime's working directory (Lambda: `/var/task`).
     pub cwd: String,
     /// The unprivileged uid the runtime runs as (never 0).

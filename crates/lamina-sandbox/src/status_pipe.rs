@@ -81,6 +81,26 @@ impl StatusReader {
         Ok(())
     }
 
+    /// Whether `line` has arrived, reading what is there without waiting and without taking
+    /// any line (so [`StatusReader::drain`] still sees them all).
+    pub(crate) fn seen(&mut self, line: &str) -> bool {
+        while !self.eof {
+            let mut pfd = libc::pollfd {
+                fd: self.file.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd for the duration of the call.
+            let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
+            if rc <= 0 || self.fill().is_err() {
+                break;
+            }
+        }
+        self.buf
+            .split(|&b| b == b'\n')
+            .any(|l| l == line.as_bytes())
+    }
+
     /// Reads everything left (the writer has exited) and returns the lines.
     pub(crate) fn drain(&mut self) -> Vec<String> {
         let mut lines = Vec::new();

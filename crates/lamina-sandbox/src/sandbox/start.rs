@@ -9,7 +9,7 @@ use super::{Running, START_TIMEOUT, Sandbox};
 use crate::cgroup::Limits;
 use crate::error::SandboxError;
 use crate::image::{self, ImageRoot};
-use crate::init::InitSpec;
+use crate::init::{EXTENSIONS_STARTED, InitSpec};
 use crate::kernel::{Kernel, RealKernel};
 use crate::mount_plan::{self, PlanInput};
 use crate::netns::Network;
@@ -77,6 +77,7 @@ impl Sandbox {
             exit: None,
             oom_baseline: 0,
             torn_down: false,
+            extensions: !spec.extensions.is_empty(),
         };
         let spec_tx = pending.spec_tx;
 
@@ -148,6 +149,12 @@ impl Sandbox {
             join_netns: matches!(sb.network, Network::Isolated(_)),
             argv: spec.argv,
             env: spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            extensions: spec.extensions,
+            extension_env: spec
+                .extension_env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
             cwd: spec.cwd,
             uid: spec.uid,
             gid: spec.gid,
@@ -190,7 +197,9 @@ impl Sandbox {
             None => None,
         };
         match line.as_deref() {
-            Some("started") => Ok(()),
+            // With extensions, the init reports them started and holds the runtime back
+            // until `release_runtime`.
+            Some("started") | Some(EXTENSIONS_STARTED) => Ok(()),
             Some(l) if l.starts_with("exec ") => {
                 let text = &l["exec ".len()..];
                 let (path, message) = text.split_once(": ").unwrap_or((text, ""));

@@ -135,6 +135,8 @@ impl Harness {
             pids_max: 64,
             nofile: 1024,
             argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
+            extensions: vec![],
+            extension_env: vec![],
             env: vec![
                 (
                     "PATH".into(),
