@@ -261,6 +261,8 @@ pub struct Capture {
 struct CaptureState {
     pending: Vec<u8>,
     stream: Arc<Mutex<LogStream>>,
+    /// The sandbox's Telemetry API, which also gets every line as a `function` record.
+    telemetry: Option<lamina_runtime_api::Telemetry>,
     /// End of file seen: every write end is closed.
     ended: bool,
 }
@@ -282,17 +284,23 @@ fn drain(pipe: &impl AsFd, state: &Mutex<CaptureState>) -> std::io::Result<()> {
         match nix::unistd::read(pipe.as_fd(), &mut chunk) {
             Ok(0) => {
                 let CaptureState {
-                    pending, stream, ..
+                    pending,
+                    stream,
+                    telemetry,
+                    ..
                 } = &mut *st;
-                flush_partial(pending, stream);
+                flush_partial(pending, stream, telemetry.as_ref());
                 st.ended = true;
                 return Ok(());
             }
             Ok(n) => {
                 let CaptureState {
-                    pending, stream, ..
+                    pending,
+                    stream,
+                    telemetry,
+                    ..
                 } = &mut *st;
-                take_lines(pending, &chunk[..n], stream);
+                take_lines(pending, &chunk[..n], stream, telemetry.as_ref());
             }
             Err(nix::errno::Errno::EINTR) => continue,
             Err(nix::errno::Errno::EAGAIN) => {
@@ -308,12 +316,17 @@ fn drain(pipe: &impl AsFd, state: &Mutex<CaptureState>) -> std::io::Result<()> {
 }
 
 impl Capture {
-    /// Starts capturing `pipe` into `stream`.
-    pub fn start(pipe: OwnedFd, stream: Arc<Mutex<LogStream>>) -> std::io::Result<Capture> {
+    /// Starts capturing `pipe` into `stream` (and into `telemetry`'s `function` records).
+    pub fn start(
+        pipe: OwnedFd,
+        stream: Arc<Mutex<LogStream>>,
+        telemetry: Option<lamina_runtime_api::Telemetry>,
+    ) -> std::io::Result<Capture> {
         let pipe = Arc::new(tokio::net::unix::pipe::Receiver::from_owned_fd(pipe)?);
         let state = Arc::new(Mutex::new(CaptureState {
             pending: Vec::new(),
             stream,
+            telemetry,
             ended: false,
         }));
         let task = {
@@ -348,7 +361,12 @@ impl Drop for Capture {
     }
 }
 
-fn take_lines(pending: &mut Vec<u8>, data: &[u8], stream: &Arc<Mutex<LogStream>>) {
+fn take_lines(
+    pending: &mut Vec<u8>,
+    data: &[u8],
+    stream: &Arc<Mutex<LogStream>>,
+    telemetry: Option<&lamina_runtime_api::Telemetry>,
+) {
     pending.extend_from_slice(data);
     let mut start = 0;
     let mut lines = Vec::new();
@@ -363,13 +381,26 @@ fn take_lines(pending: &mut Vec<u8>, data: &[u8], stream: &Arc<Mutex<LogStream>>
         pending.clear();
     }
     if !lines.is_empty() {
+        if let Some(t) = telemetry.filter(|t| t.active()) {
+            for line in &lines {
+                t.function_line(line);
+            }
+        }
         lock(stream).push_lines(lines);
     }
 }
 
-fn flush_partial(pending: &mut Vec<u8>, stream: &Arc<Mutex<LogStream>>) {
+fn flush_partial(
+    pending: &mut Vec<u8>,
+    stream: &Arc<Mutex<LogStream>>,
+    telemetry: Option<&lamina_runtime_api::Telemetry>,
+) {
     if !pending.is_empty() {
-        lock(stream).push(String::from_utf8_lossy(pending).into_owned());
+        let line = String::from_utf8_lossy(pending).into_owned();
+        if let Some(t) = telemetry.filter(|t| t.active()) {
+            t.function_line(&line);
+        }
+        lock(stream).push(line);
         pending.clear();
     }
 }
@@ -406,10 +437,10 @@ mod tests {
         let s = store.new_stream("/aws/lambda/f", "s1".into());
         let pos = lock(&s).position();
         let mut pending = Vec::new();
-        take_lines(&mut pending, b"one\ntw", &s);
-        take_lines(&mut pending, b"o\nthree", &s);
+        take_lines(&mut pending, b"one\ntw", &s, None);
+        take_lines(&mut pending, b"o\nthree", &s, None);
         assert_eq!(lock(&s).since(pos), vec!["one", "two"]);
-        flush_partial(&mut pending, &s);
+        flush_partial(&mut pending, &s, None);
         assert_eq!(lock(&s).since(pos + 2), vec!["three"]);
         assert_eq!(store.events("/aws/lambda/f").len(), 3);
         assert_eq!(store.stream_names("/aws/lambda/f"), vec!["s1"]);
@@ -427,7 +458,7 @@ mod tests {
             let store = LogStore::default();
             let s = store.new_stream("/aws/lambda/f", "s1".into());
             let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
-            let capture = Capture::start(read, Arc::clone(&s)).unwrap();
+            let capture = Capture::start(read, Arc::clone(&s), None).unwrap();
             // Let the capture task register and find the pipe empty.
             tokio::task::yield_now().await;
             for i in 0..20 {

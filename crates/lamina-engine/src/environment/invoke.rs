@@ -1,10 +1,13 @@
 //! The invoke phase of one invocation: init first when the runtime needs it, START, the
-//! hand-off to the Runtime API raced against the timeout and the runtime's exit, then END and
-//! REPORT. Every way it can end is an [`Ending`], rendered once into the output.
+//! hand-off to the Runtime API raced against the timeout and the runtime's exit, the
+//! post-runtime phase (every extension calls `/event/next` again, within the same timeout),
+//! then END and REPORT. Every way it can end is an [`Ending`], rendered once into the output.
+//! Telemetry subscribers get `platform.start`, `platform.runtimeDone` and `platform.report`.
 
 use std::time::{Duration, Instant};
 
 use lamina_runtime_api::{Invocation, InvokeOutcome};
+use serde_json::json;
 
 use super::{Env, Request, RuntimeState, lock};
 use crate::ending::Ending;
@@ -40,6 +43,17 @@ impl Env {
             }
         }
         lock(&self.stream).push(report::start_line(&req.request_id, &req.version));
+        let trace = trace_id();
+        if self.telemetry.active() {
+            self.telemetry.platform(
+                "platform.start",
+                json!({
+                    "requestId": req.request_id,
+                    "version": req.version,
+                    "tracing": { "type": "X-Amzn-Trace-Id", "value": trace },
+                }),
+            );
+        }
         let _ = self.sandbox.reset_peak();
         let began = Instant::now();
         let deadline_ms = epoch_ms() + timeout.as_millis() as u64;
@@ -48,7 +62,7 @@ impl Env {
             payload: req.payload.clone(),
             deadline_ms,
             invoked_function_arn: req.invoked_arn.clone(),
-            trace_id: trace_id(),
+            trace_id: trace,
             client_context: req.client_context.clone(),
             cognito_identity: None,
         };
@@ -58,12 +72,51 @@ impl Env {
             () = tokio::time::sleep(timeout) => Raced::TimedOut,
             status = sandbox.wait() => Raced::Exited(status.map(|s| s.to_string()).unwrap_or_else(|e| format!("unknown ({e})"))),
         };
-        let duration = began.elapsed();
+        let runtime_duration = began.elapsed();
         let ending = self.ending_of(raced).await;
         if let Some(line) = ending.log_line(&req.request_id) {
             lock(&self.stream).push(line);
         }
-        self.finish(req, first_line, ending, (duration, init_duration), shared)
+        if self.telemetry.active() {
+            let (status, error_type) = telemetry_status(&ending, None);
+            let mut record = json!({
+                "requestId": req.request_id,
+                "status": status,
+                "metrics": { "durationMs": super::init::ms(runtime_duration) },
+            });
+            if let Some(t) = error_type {
+                record["errorType"] = json!(t);
+            }
+            if let crate::ending::Ending::Response(body) = &ending {
+                record["metrics"]["producedBytes"] = json!(body.len());
+            }
+            self.telemetry.platform("platform.runtimeDone", record);
+        }
+        // Lambda's post-runtime phase: the invoke lasts until every extension is done with
+        // its INVOKE, within the function's timeout. One that never comes back is killed with
+        // the runtime, and the invoke counts as timed out.
+        let mut overrun = false;
+        if self.state == RuntimeState::Ready && self.api.extensions_registered() > 0 {
+            let until = began + timeout;
+            if !self.api.wait_extensions_next(until).await {
+                tracing::warn!(
+                    request_id = %req.request_id,
+                    extensions = ?self.api.extension_laggards(),
+                    "extensions did not finish the invoke within the function's timeout"
+                );
+                self.kill_runtime().await;
+                overrun = true;
+            }
+        }
+        let duration = began.elapsed();
+        self.finish_with(
+            req,
+            first_line,
+            ending,
+            (duration, init_duration),
+            overrun,
+            shared,
+        )
     }
 
     /// Turns the race's result into how the invocation ended, killing the runtime where it
@@ -115,10 +168,28 @@ impl Env {
         timing: (Duration, Option<Duration>),
         shared: &Shared,
     ) -> InvokeOutput {
+        self.finish_with(req, first_line, ending, timing, false, shared)
+    }
+
+    /// [`Env::finish`], where `overrun` says extensions outlasted the timeout after the
+    /// runtime answered (the caller still gets the runtime's answer; REPORT says timeout).
+    fn finish_with(
+        &mut self,
+        req: Request,
+        first_line: u64,
+        ending: Ending,
+        timing: (Duration, Option<Duration>),
+        overrun: bool,
+        shared: &Shared,
+    ) -> InvokeOutput {
         let (duration, init_duration) = timing;
         self.capture.flush();
         let max_memory = self.sandbox.max_memory_used_bytes().unwrap_or(0);
-        let (status, error_type) = ending.report_status().unzip();
+        let (status, error_type) = if overrun {
+            (Some("timeout"), None)
+        } else {
+            ending.report_status().unzip()
+        };
         let report = Report {
             request_id: req.request_id.clone(),
             duration,
@@ -129,6 +200,24 @@ impl Env {
             status,
             error_type: error_type.flatten(),
         };
+        if self.telemetry.active() {
+            let mut metrics = json!({
+                "durationMs": super::init::ms(report.duration),
+                "billedDurationMs": report.billed_ms,
+                "memorySizeMB": report.memory_size_mb,
+                "maxMemoryUsedMB": report.max_memory_used_mb,
+            });
+            if let Some(init) = report.init_duration {
+                metrics["initDurationMs"] = json!(super::init::ms(init));
+            }
+            let (status, error_type) = telemetry_status(&ending, report.status);
+            let mut record =
+                json!({ "requestId": req.request_id, "status": status, "metrics": metrics });
+            if let Some(t) = report.error_type.as_deref().or(error_type) {
+                record["errorType"] = json!(t);
+            }
+            self.telemetry.platform("platform.report", record);
+        }
         let log_lines = {
             let mut stream = lock(&self.stream);
             stream.push(report::end_line(&req.request_id));
@@ -146,7 +235,27 @@ impl Env {
     }
 }
 
-fn epoch_ms() -> u64 {
+/// Telemetry's `status` (`success`, `error`, `timeout`) and `errorType` for an ending;
+/// `report_status` overrides the ending's own (an overrun after the answer is a timeout).
+fn telemetry_status<'a>(
+    ending: &'a Ending,
+    report_status: Option<&'static str>,
+) -> (&'static str, Option<&'a str>) {
+    let status = report_status.unwrap_or(match ending {
+        Ending::Response(_) => "success",
+        Ending::TimedOut { .. } => "timeout",
+        _ => "error",
+    });
+    let error_type = match ending {
+        Ending::FunctionError { error_type, .. } => Some(error_type.as_str()),
+        Ending::Platform { error_type, .. } => Some(*error_type),
+        Ending::Exited { .. } => Some("Runtime.ExitError"),
+        Ending::Response(_) | Ending::TimedOut { .. } => None,
+    };
+    (status, error_type.filter(|_| status != "success"))
+}
+
+pub(super) fn epoch_ms() -> u64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as u64
 }
 

@@ -5,8 +5,11 @@
 //!
 //! The rooms: `start.rs` builds one (code, network, log pipe, sandbox), `init.rs` waits for
 //! the runtime's init (restarting it when it died), `invoke.rs` runs one invocation and
-//! writes its END/REPORT. The runtime's lifecycle is [`RuntimeState`].
+//! writes its END/REPORT, `extensions.rs` finds the layers' external extensions and shuts
+//! them down. The runtime's lifecycle is [`RuntimeState`]. Every phase also emits Lambda's
+//! `platform.*` telemetry records through the Runtime API's [`Telemetry`].
 
+mod extensions;
 mod init;
 mod invoke;
 mod start;
@@ -14,7 +17,7 @@ mod start;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use lamina_runtime_api::RuntimeApi;
+use lamina_runtime_api::{RuntimeApi, ShutdownReason, Telemetry};
 use lamina_sandbox::Sandbox;
 
 use crate::error::EngineError;
@@ -69,6 +72,15 @@ pub struct Env {
     /// Where the cold start's lines (INIT_START) begin, until the first invocation's Tail
     /// has included them.
     cold_from: Option<u64>,
+    /// File names of the external extensions started before the runtime.
+    extensions: Vec<String>,
+    /// Whether the runtime of the current start was released (after the extensions
+    /// registered); false after every start and restart.
+    released: bool,
+    /// Where `platform.*` records and function lines go.
+    telemetry: Telemetry,
+    /// `runtimeVersion` and `runtimeVersionArn` for `platform.initStart`.
+    runtime_version: Option<(String, String)>,
 }
 
 /// What one invoke hands to the environment.
@@ -95,9 +107,19 @@ impl Env {
         self.state != RuntimeState::Broken
     }
 
-    /// Kills and removes the environment (off the async threads).
-    pub fn destroy(self) {
-        tokio::task::spawn_blocking(move || self.destroy_now());
+    /// Kills and removes the environment (off the async threads), after its extensions had
+    /// their SHUTDOWN.
+    pub fn destroy(mut self) {
+        if self.extensions.is_empty() {
+            tokio::task::spawn_blocking(move || self.destroy_now());
+            return;
+        }
+        tokio::spawn(async move {
+            if self.state == RuntimeState::Ready {
+                self.shutdown_extensions(ShutdownReason::Spindown).await;
+            }
+            let _ = tokio::task::spawn_blocking(move || self.destroy_now()).await;
+        });
     }
 
     /// Kills and removes the environment on this thread (blocking; for shutdown, where the

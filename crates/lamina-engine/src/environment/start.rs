@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use lamina_model::{Function, FunctionVersion};
-use lamina_runtime_api::{RuntimeApi, RuntimeApiConfig};
+use lamina_runtime_api::{FunctionInfo, RuntimeApi, RuntimeApiConfig};
 use lamina_sandbox::{ImageRoot, LogPipe, Network, Sandbox, SandboxSpec};
 
-use super::{Env, RuntimeState, StartFault, lock};
+use super::{Env, RuntimeState, StartFault, extensions, lock};
 use crate::error::EngineError;
 use crate::images::ResolvedEnvironment;
 use crate::launch::{self, EnvContext, LaunchFault};
@@ -45,14 +45,19 @@ impl Env {
             .tags
             .get("lamina:network")
             .is_some_and(|v| v == "host");
-        let (network, listener) = if host_network {
+        let (network, listener, connector) = if host_network {
             let l = std::net::TcpListener::bind("127.0.0.1:0")
                 .map_err(|e| EngineError::Internal(format!("binding a runtime api port: {e}")))?;
-            (Network::Host, l)
+            (Network::Host, l, lamina_runtime_api::loopback_connector())
         } else {
             let (ns, l) = shared.netns.take().await?;
-            (Network::Isolated(ns), l)
+            // Telemetry reaches subscribers' listeners on the sandbox's own loopback.
+            let inside = ns.try_clone().map_err(EngineError::from)?;
+            let connector: lamina_runtime_api::Connector =
+                Arc::new(move |port| inside.connect(port));
+            (Network::Isolated(ns), l, connector)
         };
+        let extension_names = extensions::discover(&layer_dirs);
         let runtime_api = if host_network {
             listener
                 .local_addr()
@@ -76,6 +81,7 @@ impl Env {
             runtime_api: &runtime_api,
             log_stream: &stream_name,
         });
+        let extension_env = extensions::environment(&env);
         let pipe = LogPipe::new().map_err(EngineError::from)?;
         let uid = shared.next_uid();
         let spec = SandboxSpec {
@@ -90,6 +96,11 @@ impl Env {
             nofile: 1024,
             argv,
             env,
+            extensions: extension_names
+                .iter()
+                .map(|n| format!("{}/{n}", extensions::DIR))
+                .collect(),
+            extension_env,
             cwd: launch::TASK_ROOT.into(),
             uid,
             gid: uid,
@@ -97,9 +108,20 @@ impl Env {
             stdout: pipe.stdout,
             stderr: pipe.stderr,
         };
-        let api =
-            RuntimeApi::serve(listener, RuntimeApiConfig::default()).map_err(EngineError::from)?;
-        let capture = Capture::start(pipe.read, Arc::clone(&stream))
+        let api_config = RuntimeApiConfig {
+            function: FunctionInfo {
+                function_name: function.name.clone(),
+                function_version: version.version.clone(),
+                handler: version.spec.handler.clone().unwrap_or_default(),
+                account_id: shared.account.account_id.clone(),
+            },
+            connector,
+            ..RuntimeApiConfig::default()
+        };
+        let api = RuntimeApi::serve(listener, api_config).map_err(EngineError::from)?;
+        api.expect_extensions(extension_names.clone());
+        let telemetry = api.telemetry();
+        let capture = Capture::start(pipe.read, Arc::clone(&stream), Some(telemetry.clone()))
             .map_err(|e| EngineError::Internal(format!("capturing logs: {e}")))?;
         let cfg = shared.sandbox.clone();
         let prepared = shared.inits.take();
@@ -125,6 +147,13 @@ impl Env {
             timeout_s: version.spec.timeout,
             memory_mb: version.spec.memory_size,
             cold_from: Some(cold_from),
+            extensions: extension_names,
+            released: false,
+            telemetry,
+            runtime_version: resolved
+                .runtime_version
+                .as_ref()
+                .map(|rv| (rv.name(), rv.arn.clone())),
         })
     }
 }
