@@ -316,7 +316,102 @@
     }
   }
 
+  // ---- Logs tab: recent events, the filter box and follow mode ------------------------------
+  // Reads the Logs API's FilterLogEvents on the same server, so the box takes CloudWatch's
+  // filter patterns. Follow polls from the newest timestamp seen and skips event ids already
+  // shown (the way `aws logs tail --follow` does).
+  function setupLogs(view) {
+    const group = view.dataset.group;
+    const out = $("#log-events");
+    const status = $("#log-status");
+    const follow = $("#log-follow");
+    const MAX_LINES = 1000;
+    let seen = new Set();
+    let newest = 0;
+    let timer = null;
+    let run = 0;
+
+    async function filter(body) {
+      const headers = { "content-type": "application/x-amz-json-1.1", "x-amz-target": "Logs_20140328.FilterLogEvents" };
+      const csrf = (document.cookie.match(/(?:^|; )lamina_csrf=([^;]*)/) || [])[1];
+      if (csrf) headers["x-lamina-csrf"] = csrf;
+      const resp = await fetch("/", { method: "POST", headers, body: JSON.stringify(body) });
+      const data = await resp.json().catch(() => ({}));
+      if (!resp.ok) throw { Type: data.__type || "HTTP " + resp.status, Message: data.message || "request failed" };
+      return data;
+    }
+
+    async function fetchSince(pattern, start, mine) {
+      let token;
+      const events = [];
+      do {
+        const body = { logGroupName: group, startTime: start, filterPattern: pattern, limit: 1000 };
+        if (token) body.nextToken = token;
+        const page = await filter(body);
+        if (mine !== run) return null;
+        events.push(...(page.events || []));
+        token = page.nextToken;
+      } while (token && events.length < 10000);
+      return events;
+    }
+
+    function show(events) {
+      const fresh = events.filter((e) => !seen.has(e.eventId));
+      for (const e of fresh) {
+        seen.add(e.eventId);
+        newest = Math.max(newest, e.timestamp);
+      }
+      if (!fresh.length) return 0;
+      const lines = fresh.map((e) => new Date(e.timestamp).toISOString() + " " + e.message);
+      const all = (out.textContent ? out.textContent.split("\n") : []).concat(lines);
+      out.textContent = all.slice(-MAX_LINES).join("\n");
+      out.scrollTop = out.scrollHeight;
+      return fresh.length;
+    }
+
+    async function load() {
+      const mine = ++run;
+      const pattern = $("#log-pattern").value;
+      seen = new Set();
+      newest = 0;
+      out.textContent = "";
+      try {
+        const events = await fetchSince(pattern, Date.now() - 24 * 3600 * 1000, mine);
+        if (events === null) return;
+        const n = show(events);
+        say(status, n + " matching events in the last 24 hours" + (follow.checked ? "; following…" : ""), true);
+      } catch (err) {
+        say(status, err.Type + ": " + err.Message, false);
+      }
+    }
+
+    async function poll() {
+      const mine = run;
+      try {
+        const events = await fetchSince($("#log-pattern").value, newest || Date.now() - 24 * 3600 * 1000, mine);
+        if (events === null) return;
+        const n = show(events);
+        if (n) say(status, n + " new events at " + new Date().toLocaleTimeString() + "; following…", true);
+      } catch (err) {
+        say(status, err.Type + ": " + err.Message, false);
+      }
+    }
+
+    $("#log-filter").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      load();
+    });
+    follow.addEventListener("change", () => {
+      clearInterval(timer);
+      timer = follow.checked ? setInterval(poll, 1000) : null;
+      say(status, follow.checked ? "Following…" : "Stopped following.", true);
+    });
+    load();
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    const logView = $("#log-view");
+    if (logView) setupLogs(logView);
     const tab = $("#test-tab");
     if (tab) setupTest(tab);
     const form = $("#config-form");

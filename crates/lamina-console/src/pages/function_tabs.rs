@@ -291,6 +291,23 @@ pub fn invocations(console: &Console, function: &Function) -> String {
     out
 }
 
+/// Recent events of the group, read by the page's script through the Logs API's
+/// FilterLogEvents (so the filter box takes CloudWatch's filter patterns), with a follow mode
+/// that polls for new events.
+fn log_view(group: &str) -> String {
+    format!(
+        "<div id=\"log-view\" data-group=\"{}\">\
+         <form id=\"log-filter\" class=\"log-filter\">\
+         <input id=\"log-pattern\" name=\"pattern\" type=\"search\" aria-label=\"Filter pattern\" \
+         placeholder=\"Filter pattern: ERROR, &quot;a phrase&quot;, ?A ?B, -DEBUG, {{ $.level = &quot;ERROR&quot; }}\">\
+         <button type=\"submit\">Filter</button>\
+         <label><input id=\"log-follow\" type=\"checkbox\"> Follow</label></form>\
+         <p id=\"log-status\" class=\"muted\" role=\"status\"></p>\
+         <pre id=\"log-events\" class=\"log\"></pre></div>",
+        esc(group)
+    )
+}
+
 /// Log streams with their kept events, newest stream first.
 pub fn logs(console: &Console, function: &Function) -> String {
     let Some(engine) = &console.app.engine else {
@@ -304,6 +321,7 @@ pub fn logs(console: &Console, function: &Function) -> String {
         esc(group),
         esc(&function.name)
     );
+    out.push_str(&log_view(group));
     if names.is_empty() {
         out.push_str("<p class=\"empty\">No log streams yet: invoke the function.</p></section>");
         return out;
