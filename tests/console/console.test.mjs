@@ -10,6 +10,10 @@
 // phase `restarted`: after the server restarted, the saved events are still there and run.
 // phase `plans`: a migration plan's timeline, the function's image now, and the delay flag
 //   button (the server has a second image and a plan).
+// phase `logs`: the Logs tab's recent events, the filter box (FilterLogEvents patterns: a
+//   term with an exclusion, a refused pattern), and follow mode: the script prints
+//   `FOLLOWING`, the Python side then invokes the function, and the new matching line must
+//   appear without a reload while a non-matching one stays out.
 //
 // Any browser console error, page error or failed asset load fails the run. Prints one
 // line per check and `N passed, 0 failed` at the end; exits non-zero on the first failure.
@@ -62,7 +66,7 @@ page.on("console", (msg) => {
   // A refused form (the invalid memory size below) is an API answer of 4xx that the page
   // shows inline; Chromium also logs such a fetch. Pages and assets get no such allowance.
   const source = (msg.location() || {}).url || "";
-  const apiAnswer = /\/console\/api\/|\/lamina\/functions\//.test(source);
+  const apiAnswer = /\/console\/api\/|\/lamina\/functions\//.test(source) || source === url + "/";
   if (apiAnswer && msg.text().startsWith("Failed to load resource: the server responded with a status of 4")) return;
   problems.push("console error: " + msg.text() + " (" + source + ") on " + page.url());
 });
@@ -71,7 +75,8 @@ page.on("requestfailed", (req) => problems.push("request failed: " + req.url() +
 page.on("response", (resp) => {
   // The console's own pages and assets must load; API calls may answer errors on purpose.
   const u = resp.url();
-  if (resp.status() >= 400 && !u.includes("/console/api/") && !u.includes("/lamina/functions/")) {
+  const logsApi = resp.request().headers()["x-amz-target"] !== undefined;
+  if (resp.status() >= 400 && !u.includes("/console/api/") && !u.includes("/lamina/functions/") && !logsApi) {
     problems.push("HTTP " + resp.status() + " for " + u);
   }
 });
@@ -294,6 +299,32 @@ try {
     await open(fnPage + "?tab=configuration");
     check((await page.inputValue("#cfg-layers")).includes("NextOsDelay"), "the configuration form lists the flag layer");
     check((await page.textContent("#config-form")).includes("opt in early with"), "the form names the plan's flag layers");
+  } else if (phase === "logs") {
+    const status = () => page.textContent("#log-status");
+    const shown = () => page.textContent("#log-events");
+    const filterBy = async (pattern, expect) => {
+      await page.fill("#log-pattern", pattern);
+      await page.click("#log-filter button[type=submit]");
+      await page.waitForFunction((e) => document.querySelector("#log-status").textContent.includes(e), expect, { timeout: 15000 });
+    };
+    await open(fnPage + "?tab=logs");
+    await page.waitForFunction(() => /matching events/.test(document.querySelector("#log-status").textContent), null, { timeout: 15000 });
+    let text = await shown();
+    check(text.includes("alpha one") && text.includes("beta one") && text.includes("REPORT RequestId"), "the Logs tab lists the group's recent events", text);
+    await filterBy("alpha -ERROR", "matching events");
+    text = await shown();
+    check(text.includes("alpha one") && !text.includes("beta one") && !text.includes("alpha ERROR two"), "the filter box applies a term with an exclusion", text);
+    check((await status()).startsWith("1 matching"), "and counts what matched", await status());
+    await filterBy("{ $.level = ", "InvalidParameterException");
+    check(true, "a malformed pattern is refused with the Logs API's error");
+    await filterBy("alpha", "matching events");
+    await page.check("#log-follow");
+    console.log("FOLLOWING");
+    await page.waitForFunction(() => document.querySelector("#log-events").textContent.includes("alpha live three"), null, { timeout: 30000 });
+    text = await shown();
+    check(!text.includes("beta live three"), "follow mode shows a new matching line without a reload, and only matching ones", text);
+    check(text.split("alpha live three").length === 2, "and shows it once", text);
+    await shoot("function-logs-filter");
   } else {
     throw new Error("unknown phase " + phase);
   }

@@ -132,12 +132,13 @@ def raw_lam(server):
 
 
 def make_zip(files: dict) -> bytes:
-    """A zip from {path: text-or-bytes}; executables get mode 0755."""
+    """A zip from {path: text-or-bytes}; executables (bootstrap, *.sh, extensions/*) get mode 0755."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, content in files.items():
             info = zipfile.ZipInfo(name)
-            mode = 0o755 if name.endswith("bootstrap") or name.endswith(".sh") else 0o644
+            executable = name.endswith("bootstrap") or name.endswith(".sh") or name.startswith("extensions/")
+            mode = 0o755 if executable else 0o644
             info.external_attr = (0o100000 | mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, content)

@@ -158,3 +158,31 @@ def test_console_environments_timeline_and_flag_buttons(tmp_path):
         assert layers == ["arn:aws:lambda:::awslayer:NextOsDelay"]
     finally:
         server.stop()
+
+
+PRINTER = make_zip({"app.py": "def handler(event, context):\n    for line in event['lines']:\n        print(line)\n    return 'ok'\n"})
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(shutil.which("node") is None or not (ROOT / "tests/console/node_modules/playwright-core").exists(), reason="run `npm ci --prefix tests/console` first")
+def test_console_logs_filter_box_and_follow_mode(server, lam):
+    name = "console-logs"
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": PRINTER})
+    wait_active(lam, name)
+    lam.invoke(FunctionName=name, Payload=json.dumps({"lines": ["alpha one", "beta one", "alpha ERROR two"]}))
+    proc = subprocess.Popen(["node", str(SCRIPT), server.url, str(ARTIFACTS), "logs", name],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if line.strip() == "FOLLOWING":
+                lam.invoke(FunctionName=name, Payload=json.dumps({"lines": ["beta live three", "alpha live three"]}))
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = "".join(seen)
+    print(out)
+    assert proc.returncode == 0, f"browser phase logs failed:\n{out}\n{proc.stderr.read()}"
+    assert " passed, 0 failed" in out and "FOLLOWING" in out
