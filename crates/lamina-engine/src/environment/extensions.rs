@@ -43,10 +43,10 @@ pub(crate) fn discover(layer_dirs: &[PathBuf]) -> Vec<String> {
         for entry in entries.flatten() {
             // Follows symlinks: a link to an executable is started like the executable.
             let is_file = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file());
-            if let (true, Some(name)) = (is_file, entry.file_name().to_str()) {
-                if !names.iter().any(|n| n == name) {
-                    names.push(name.to_owned());
-                }
+            if let (true, Some(name)) = (is_file, entry.file_name().to_str())
+                && !names.iter().any(|n| n == name)
+            {
+                names.push(name.to_owned());
             }
         }
     }
