@@ -542,5 +542,12 @@ def test_edge_function_follows_a_migration_plan(tmp_path, origin):
         assert 'VERSION_ID="12"' in get(s, d["DomainName"], "/")[2].decode()
         move_clock(s, "2019-06-11T00:00:00Z")  # T2: the general update
         assert 'VERSION_ID="13"' in get(s, d["DomainName"], "/")[2].decode()
+        # `lamina migrate status` names the distribution the moved version serves.
+        report = json.loads(migrate(s, "status", "--output", "json").stdout)
+        row = next(f for f in report["functions"] if f["function"] == "edge-os" and f["version"] == "1")
+        assert row["image"] == "debian-13"
+        assert row["edge_triggers"] == [{"distribution_id": d["Id"], "domain_name": d["DomainName"],
+                                         "event_type": "viewer-request", "enabled": True}]
+        assert f"edge: {d['Id']} viewer-request ({d['DomainName']})" in migrate(s, "status").stdout
     finally:
         s.stop()

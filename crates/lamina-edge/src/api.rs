@@ -1,5 +1,6 @@
 //! CloudFront's REST-XML API (2020-05-31) on Lamina's port, for the operations Lamina serves:
 //! Create/Get/GetConfig/Update/Delete/ListDistributions and Create/Get/ListInvalidation(s).
+//! Also `GET /lamina/edge/triggers` (Lamina's own, JSON) for `lamina migrate status`.
 //! Handlers only translate: headers and bodies in, one `Edge` operation, CloudFront's XML,
 //! status and `ETag`/`Location` headers out.
 
@@ -38,7 +39,46 @@ pub fn router(edge: Arc<Edge>) -> Router {
             &format!("{PREFIX}/{{id}}/invalidation/{{invalidation}}"),
             get(fetch_invalidation),
         )
+        .route("/lamina/edge/triggers", get(triggers))
         .with_state(edge)
+}
+
+/// `GET /lamina/edge/triggers`: every Lambda@Edge association of every distribution, with the
+/// function and version it runs (for `lamina migrate status`, which names the distributions
+/// a migration reaches).
+async fn triggers(State(edge): State<Arc<Edge>>) -> Result<Response, CfError> {
+    let views = edge.distributions().map_err(|e| {
+        tracing::error!(error = %e, "edge store failed");
+        CfError::internal()
+    })?;
+    let mut out = Vec::new();
+    for view in &views {
+        let Some(config) = &view.config else {
+            continue;
+        };
+        for behavior in config.all_behaviors() {
+            for a in &behavior.associations {
+                let mut parts = a.function_arn.rsplitn(3, ':');
+                let version = parts.next().unwrap_or("");
+                let function = parts.next().unwrap_or("");
+                out.push(serde_json::json!({
+                    "distributionId": view.record.id,
+                    "domainName": view.record.domain,
+                    "enabled": view.record.enabled,
+                    "pathPattern": behavior.path_pattern.as_deref().unwrap_or("*"),
+                    "eventType": a.event_type.as_str(),
+                    "functionArn": a.function_arn,
+                    "function": function,
+                    "version": version,
+                }));
+            }
+        }
+    }
+    let mut response = axum::Json(serde_json::json!({ "triggers": out })).into_response();
+    response
+        .headers_mut()
+        .insert("cache-control", HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 fn document(body: &Bytes) -> Result<&str, CfError> {

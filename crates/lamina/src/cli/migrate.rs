@@ -148,7 +148,8 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
                 Some(raw) => format!("?at={}", instant_query(&raw)?),
                 None => String::new(),
             };
-            let body = client.send("GET", &format!("/lamina/migration/status{query}"), None)?;
+            let mut body = client.send("GET", &format!("/lamina/migration/status{query}"), None)?;
+            add_edge_triggers(&client, &mut body);
             if json {
                 print_json(&body)?;
             } else {
@@ -216,6 +217,33 @@ fn print_plan(p: &Value) {
             key.to_uppercase(),
             s(&p["phases"][key])
         );
+    }
+}
+
+/// Names, beside each function version, the CloudFront distributions whose Lambda@Edge
+/// triggers run it (`edge_triggers`), so a migration's reach into the edge shows. A server
+/// that cannot say leaves the report as it is.
+fn add_edge_triggers(client: &Server, body: &mut Value) {
+    let Ok(edge) = client.send("GET", "/lamina/edge/triggers", None) else {
+        return;
+    };
+    let triggers = edge["triggers"].as_array().cloned().unwrap_or_default();
+    for f in body["functions"].as_array_mut().into_iter().flatten() {
+        let mine: Vec<Value> = triggers
+            .iter()
+            .filter(|t| t["function"] == f["function"] && t["version"] == f["version"])
+            .map(|t| {
+                serde_json::json!({
+                    "distribution_id": t["distributionId"],
+                    "domain_name": t["domainName"],
+                    "event_type": t["eventType"],
+                    "enabled": t["enabled"],
+                })
+            })
+            .collect();
+        if let Some(map) = f.as_object_mut() {
+            map.insert("edge_triggers".to_string(), Value::Array(mine));
+        }
     }
 }
 
@@ -297,6 +325,19 @@ fn print_status(body: &Value) {
         }
         for w in f["warnings"].as_array().into_iter().flatten() {
             println!("  warning: {}", s(w));
+        }
+        for t in f["edge_triggers"].as_array().into_iter().flatten() {
+            println!(
+                "  edge: {} {} ({}){}",
+                s(&t["distribution_id"]),
+                s(&t["event_type"]),
+                s(&t["domain_name"]),
+                if t["enabled"] == Value::Bool(true) {
+                    ""
+                } else {
+                    ", disabled"
+                }
+            );
         }
     }
 }
