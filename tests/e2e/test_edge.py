@@ -153,7 +153,13 @@ def origin():
 @pytest.fixture(scope="module")
 def edge_server(tmp_path_factory):
     port = free_port()
-    s = Server(tmp_path_factory.mktemp("edge") / "data", ["--edge-listen", f"127.0.0.1:{port}"])
+    base = tmp_path_factory.mktemp("edge")
+    s3 = base / "buckets"
+    (s3 / "site/css").mkdir(parents=True)
+    (s3 / "site/index.html").write_text("<h1>from the bucket</h1>")
+    (s3 / "site/css/app.css").write_text("body{}")
+    (base / "secret.txt").write_text("outside the buckets")
+    s = Server(base / "data", ["--edge-listen", f"127.0.0.1:{port}", "--edge-s3-root", str(s3)])
     s.edge_port = port
     s.start()
     yield s
@@ -504,6 +510,24 @@ def test_console_lists_distributions_triggers_and_recent_requests(edge_server, f
                       ("origin-response", "edge-py:1"), ("viewer-response", "edge-node:1")]:
         assert f"<strong>{event}</strong> → <a href=\"/console/functions/{fn.split(':')[0]}\">{fn}</a>" in section
     assert "GET /console-check" in section and "Miss from cloudfront" in section
+
+
+def test_s3_origin_is_served_from_a_local_folder(edge_server, cf, origin):
+    config = distribution_config(origin.port)
+    config["Origins"] = items([{"Id": "bucket", "DomainName": "site.s3.amazonaws.com",
+                                "S3OriginConfig": {"OriginAccessIdentity": ""}}])
+    config["DefaultCacheBehavior"]["TargetOriginId"] = "bucket"
+    config["DefaultRootObject"] = "index.html"
+    d = cf.create_distribution(DistributionConfig=config)["Distribution"]
+    status, headers, body = get(edge_server, d["DomainName"], "/")
+    assert (status, body) == (200, b"<h1>from the bucket</h1>")
+    assert headers["content-type"].startswith("text/html")
+    status, headers, body = get(edge_server, d["DomainName"], "/css/app.css")
+    assert (status, body, headers["content-type"]) == (200, b"body{}", "text/css")
+    assert get(edge_server, d["DomainName"], "/nope.html")[0] == 404
+    for escape in ("/../secret.txt", "/%2e%2e/secret.txt", "/css/..%2f..%2fsecret.txt"):
+        status, _, body = get(edge_server, d["DomainName"], escape)
+        assert status == 404 and b"outside" not in body, escape
 
 
 def test_unknown_host_and_disabled_distribution_are_not_served(edge_server, cf, origin):

@@ -19,7 +19,7 @@ pub mod store;
 pub mod xml;
 
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use lamina_api::AppState;
@@ -53,6 +53,17 @@ pub struct Edge {
     client: proxy::origin::Client,
     /// The last requests the proxy answered (for the console), newest last.
     recent: Mutex<VecDeque<EdgeRequest>>,
+    /// Where S3 origins' buckets live as folders (`<root>/<bucket>/<key>`), if anywhere.
+    s3_root: Option<PathBuf>,
+}
+
+/// How the edge is set up.
+#[derive(Debug, Clone, Default)]
+pub struct EdgeOptions {
+    /// Bytes of responses the cache keeps.
+    pub cache_bytes: usize,
+    /// A folder holding one folder per S3 bucket that S3 origins are served from.
+    pub s3_root: Option<PathBuf>,
 }
 
 /// How many answered requests the edge remembers for the console.
@@ -90,25 +101,26 @@ impl Edge {
     pub fn open(
         data_dir: &Path,
         app: Arc<AppState>,
-        cache_bytes: usize,
+        options: EdgeOptions,
     ) -> Result<Arc<Self>, StoreError> {
-        Self::with_store(EdgeStore::open(data_dir)?, app, cache_bytes)
+        Self::with_store(EdgeStore::open(data_dir)?, app, options)
     }
 
     /// An edge over `store` (tests use an in-memory one).
     pub fn with_store(
         store: EdgeStore,
         app: Arc<AppState>,
-        cache_bytes: usize,
+        options: EdgeOptions,
     ) -> Result<Arc<Self>, StoreError> {
         let edge = Self {
             app,
             store,
             writes: tokio::sync::Mutex::new(()),
             live: RwLock::new(Arc::new(HashMap::new())),
-            cache: cache::Cache::new(cache_bytes),
+            cache: cache::Cache::new(options.cache_bytes),
             client: proxy::origin::client(),
             recent: Mutex::new(VecDeque::new()),
+            s3_root: options.s3_root,
         };
         edge.reload()?;
         Ok(Arc::new(edge))

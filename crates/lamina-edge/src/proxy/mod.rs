@@ -318,6 +318,7 @@ impl<'a> Flow<'a> {
                 };
                 let fetched = origin::fetch(
                     &self.edge.client,
+                    self.edge.s3_root.as_deref(),
                     origin::OriginRequest {
                         origin,
                         method: &origin_request.method,

@@ -53,14 +53,24 @@ pub struct OriginRequest<'a> {
 
 /// Fetches from a custom HTTP origin within its read timeout: a connection failure is a 502,
 /// a timeout a 504 (CloudFront's answers).
-pub async fn fetch(client: &Client, req: OriginRequest<'_>) -> Result<Fetched, Failure> {
+pub async fn fetch(
+    client: &Client,
+    s3_root: Option<&std::path::Path>,
+    req: OriginRequest<'_>,
+) -> Result<Fetched, Failure> {
     let custom = match req.origin {
         EventOrigin::Custom(c) => c,
-        EventOrigin::S3(_) => {
-            return Err(Failure::Origin(
-                502,
-                "Lamina fetches custom HTTP origins only; this request's origin is S3".into(),
-            ));
+        EventOrigin::S3(s3) => {
+            let Some(root) = s3_root else {
+                return Err(Failure::Origin(
+                    502,
+                    format!(
+                        "S3 origin {} has no folder: start the server with --edge-s3-root DIR",
+                        s3.domain_name
+                    ),
+                ));
+            };
+            return Ok(s3_object(root, s3, req.method, req.uri).await);
         }
     };
     if custom.protocol != "http" {
@@ -157,4 +167,71 @@ pub async fn fetch(client: &Client, req: OriginRequest<'_>) -> Result<Fetched, F
         headers,
         body,
     })
+}
+
+/// An S3 origin served from a folder: `<root>/<bucket>/<origin path><uri>`, the bucket being
+/// the domain name's first label (`site.s3.amazonaws.com` → `site`). Keys are percent-decoded;
+/// one with an empty, `.` or `..` segment names no object. Answers as S3 does: 200 with the
+/// object (GET, HEAD), 404 `NoSuchKey`, 405 for other methods.
+async fn s3_object(
+    root: &std::path::Path,
+    s3: &super::event::S3Origin,
+    method: &str,
+    uri: &str,
+) -> Fetched {
+    let s3_error = |status: u16, code: &str, message: &str| Fetched {
+        status,
+        status_description: hyper::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("")
+            .to_string(),
+        headers: vec![("Content-Type".to_string(), "application/xml".to_string())],
+        body: Bytes::from(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        )),
+    };
+    if !matches!(method, "GET" | "HEAD") {
+        return s3_error(
+            405,
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+        );
+    }
+    let bucket = s3.domain_name.split('.').next().unwrap_or("");
+    let key = format!("{}{}", s3.path, uri);
+    let decoded = percent_encoding::percent_decode_str(&key)
+        .decode_utf8_lossy()
+        .into_owned();
+    let segments: Vec<&str> = decoded.trim_start_matches('/').split('/').collect();
+    let safe = !bucket.is_empty()
+        && !matches!(bucket, "." | "..")
+        && segments
+            .iter()
+            .all(|s| !s.is_empty() && *s != "." && *s != ".." && !s.contains('\0'));
+    if !safe {
+        return s3_error(404, "NoSuchKey", "The specified key does not exist.");
+    }
+    let mut path = root.join(bucket);
+    for segment in &segments {
+        path.push(segment);
+    }
+    match tokio::fs::read(&path).await {
+        Ok(body) => Fetched {
+            status: 200,
+            status_description: "OK".to_string(),
+            headers: vec![(
+                "Content-Type".to_string(),
+                mime_guess::from_path(&path)
+                    .first_or_octet_stream()
+                    .to_string(),
+            )],
+            body: if method == "HEAD" {
+                Bytes::new()
+            } else {
+                Bytes::from(body)
+            },
+        },
+        Err(_) => s3_error(404, "NoSuchKey", "The specified key does not exist."),
+    }
 }

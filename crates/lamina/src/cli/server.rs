@@ -93,6 +93,10 @@ pub struct ServerArgs {
     /// Bytes of responses the edge cache keeps in memory.
     #[arg(long, default_value_t = 64 << 20)]
     pub edge_cache_bytes: usize,
+    /// Serve S3 origins from this folder: origin `BUCKET.s3.amazonaws.com` reads
+    /// `DIR/BUCKET/<key>`. Without it S3 origins answer 502.
+    #[arg(long, value_name = "DIR")]
+    pub edge_s3_root: Option<PathBuf>,
 }
 
 /// Values of `--auth`.
@@ -233,7 +237,11 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         engine: engine.clone(),
     });
     // CloudFront's API (distributions for Lambda@Edge) shares the port and the gate.
-    let edge = lamina_edge::Edge::open(&data_dir, Arc::clone(&state), args.edge_cache_bytes)
+    let edge_options = lamina_edge::EdgeOptions {
+        cache_bytes: args.edge_cache_bytes,
+        s3_root: args.edge_s3_root.clone(),
+    };
+    let edge = lamina_edge::Edge::open(&data_dir, Arc::clone(&state), edge_options)
         .context("opening the edge store (edge.db)")?;
     let cloudfront =
         lamina_edge::api::router(Arc::clone(&edge)).layer(axum::middleware::from_fn_with_state(
