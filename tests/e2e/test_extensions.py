@@ -24,7 +24,7 @@ from test_invoke_runtimes import rust_echo_zip  # noqa: F401 (a session fixture 
 EXTENSION = (Path(__file__).parents[1] / "fixtures/py-extension/extension.py").read_text()
 
 READER = '''
-import json, os
+import json, os, time
 def read(path):
     if not os.path.exists(path):
         return []
@@ -32,6 +32,8 @@ def read(path):
 def handler(event, context):
     if event.get("read"):
         return {"events": read("/tmp/ext-events.jsonl"), "telemetry": read("/tmp/ext-telemetry.jsonl")}
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
     print("function says hi")
     return {"request_id": context.aws_request_id}
 '''
@@ -114,7 +116,7 @@ def test_extension_registers_gets_invoke_telemetry_and_shutdown(invoke_server, i
     assert wait_for(shutdown_line) == ["EXT py-ext SHUTDOWN SPINDOWN"]
 
 
-def test_lingering_extension_lengthens_the_invoke_and_a_stuck_one_is_killed_at_timeout(ilam):
+def test_lingering_extension_lengthens_the_invoke_and_a_stuck_one_is_killed_at_timeout(invoke_server, ilam):
     ext = layer(ilam)
     deploy(ilam, "ext-slow", {"app.py": READER}, Layers=[ext], Environment={"Variables": {"EXT_DELAY_MS": "800"}})
     invoke(ilam, "ext-slow")  # cold start
@@ -122,6 +124,18 @@ def test_lingering_extension_lengthens_the_invoke_and_a_stuck_one_is_killed_at_t
     assert warm.function_error is None
     # The function answers at once; the extension's 800 ms after it are part of the invoke.
     assert report_fields(warm.log)["Duration"] >= 800
+
+    # A function timeout resets the environment as a shutdown: the extension hears TIMEOUT.
+    timed_out = invoke(ilam, "ext-slow", {"sleep": 10})
+    assert timed_out.function_error == "Unhandled"
+    assert timed_out.payload["errorType"] == "Sandbox.Timedout"
+    logs = logs_client(invoke_server)
+
+    def shutdown_line():
+        events = logs.filter_log_events(logGroupName="/aws/lambda/ext-slow", filterPattern='"SHUTDOWN"')["events"]
+        return [e["message"] for e in events]
+
+    assert wait_for(shutdown_line) == ["EXT py-ext SHUTDOWN TIMEOUT"]
 
     deploy(ilam, "ext-stuck", {"app.py": READER}, Layers=[ext], Timeout=2,
            Environment={"Variables": {"EXT_DELAY_MS": "600000"}})

@@ -100,13 +100,7 @@ pub(crate) fn build_host_etc(host_etc: &Path, out: &Path, hostname: &str) -> io:
         &host_etc.join("ssl/openssl.cnf"),
         &out.join("ssl/openssl.cnf"),
     )?;
-    fs::write(
-        out.join("hosts"),
-        // sandbox.localdomain is where extensions' telemetry listeners live (Lambda's name).
-        format!(
-            "127.0.0.1\tlocalhost {hostname} sandbox.localdomain sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        ),
-    )?;
+    fs::write(out.join("hosts"), hosts_file(hostname))?;
     fs::write(out.join("hostname"), format!("{hostname}\n"))?;
     fs::write(
         out.join("nsswitch.conf"),
@@ -120,6 +114,14 @@ pub(crate) fn build_host_etc(host_etc: &Path, out: &Path, hostname: &str) -> io:
     fs::write(out.join("passwd"), "")?;
     fs::write(out.join("group"), "")?;
     Ok(())
+}
+
+/// A sandbox's `/etc/hosts`: loopback under `localhost`, the sandbox's hostname and
+/// `sandbox.localdomain` (where extensions' telemetry listeners live, Lambda's name).
+pub(crate) fn hosts_file(hostname: &str) -> String {
+    format!(
+        "127.0.0.1\tlocalhost {hostname} sandbox.localdomain sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+    )
 }
 
 /// Copies one regular file or symlink; a missing source is skipped.

@@ -107,6 +107,10 @@ pub(crate) struct PlanInput<'a> {
     /// Per-sandbox `passwd` and `group` files naming the sandbox user.
     pub passwd: &'a Path,
     pub group: &'a Path,
+    /// Per-sandbox `hosts` file, bound over a directory image's `/etc/hosts` so that
+    /// `localhost` and `sandbox.localdomain` (where extensions' telemetry listeners live)
+    /// resolve whatever the image ships. The host image writes its own.
+    pub hosts: &'a Path,
     pub task_dir: &'a Path,
     pub layer_dirs: &'a [PathBuf],
     pub runtime_dir: Option<&'a Path>,
@@ -139,7 +143,7 @@ pub(crate) fn skeleton_entries() -> (Vec<&'static str>, Vec<&'static str>) {
             "proc",
             "etc",
         ],
-        vec!["etc/passwd", "etc/group"],
+        vec!["etc/passwd", "etc/group", "etc/hosts"],
     )
 }
 
@@ -236,6 +240,13 @@ pub(crate) fn plan(k: &dyn Kernel, input: &PlanInput<'_>) -> Result<Vec<MountOp>
         target: r("etc/group"),
         flags: Flags::RO,
     });
+    if matches!(input.image, ImageRoot::Directory { .. }) {
+        ops.push(MountOp::Bind {
+            source: input.hosts.into(),
+            target: r("etc/hosts"),
+            flags: Flags::RO,
+        });
+    }
     ops.push(MountOp::Bind {
         source: input.task_dir.into(),
         target: r("var/task"),

@@ -23,6 +23,7 @@ fn input<'a>(image: &'a ImageRoot, layers: &'a [PathBuf]) -> PlanInput<'a> {
         image,
         passwd: Path::new("/run/l/sb/passwd"),
         group: Path::new("/run/l/sb/group"),
+        hosts: Path::new("/run/l/sb/hosts"),
         task_dir: Path::new("/data/code/fn1"),
         layer_dirs: layers,
         runtime_dir: Some(Path::new("/data/runtimes/python3.12")),
@@ -307,6 +308,12 @@ fn directory_image_is_a_read_only_overlay_under_the_skeleton() {
         !ops.iter()
             .any(|o| matches!(o, MountOp::Bind { source, .. } if source == Path::new("/usr")))
     );
+    // Its /etc/hosts names sandbox.localdomain whatever the image ships.
+    assert!(ops.contains(&bind(
+        "/run/l/sb/hosts",
+        "/run/l/sb/root/etc/hosts",
+        Flags::RO
+    )));
     // An overlay without upper dir is read-only already.
     assert!(!ops.iter().any(|o| matches!(o,
         MountOp::RemountReadOnly { target, .. } if target == Path::new("/run/l/sb/root"))));

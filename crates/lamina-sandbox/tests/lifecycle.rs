@@ -97,6 +97,7 @@ async fn a_directory_image_is_the_whole_root() {
          [ -e /usr/bin/python3 ] && echo HOST USR VISIBLE; \
          [ -e /var/task ] && [ -e /tmp ] && [ -e /proc/self ] && echo mounts ok; \
          while read l; do case $l in sbx_user1051*) echo user ok;; esac; done < /etc/passwd; \
+         while read l; do case $l in *sandbox.localdomain*) echo hosts ok;; esac; done < /etc/hosts; \
          echo hi > /tmp/x && echo tmp ok; \
          (echo x > /etc/x) 2>/dev/null && echo WROTE ETC; \
          echo done",
@@ -104,9 +105,40 @@ async fn a_directory_image_is_the_whole_root() {
     spec.image = ImageRoot::directory(&image);
     let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
     assert_eq!(sb.wait().await.unwrap().to_string(), "exit status 0");
-    assert_eq!(logs.take(), "ID=tiny\nmounts ok\nuser ok\ntmp ok\ndone\n");
+    assert_eq!(
+        logs.take(),
+        "ID=tiny\nmounts ok\nuser ok\nhosts ok\ntmp ok\ndone\n"
+    );
     // The image itself was not written.
     assert!(!image.join("etc/x").exists());
+}
+
+#[tokio::test]
+async fn extensions_start_first_and_the_runtime_waits_for_its_release() {
+    let Some(h) = Harness::new() else { return };
+    let layer = h.dir(
+        "ext-layer",
+        &[(
+            "extensions/one",
+            "#!/bin/sh\necho ext one up\nsleep 0.3\necho ext one bye\n",
+            0o755,
+        )],
+    );
+    let (mut spec, logs, _l) = h.spec("extensions", "echo runtime up");
+    spec.layer_dirs = vec![layer];
+    spec.extensions = vec!["/opt/extensions/one".into()];
+    spec.extension_env = spec.env.clone();
+    let mut sb = Sandbox::start(spec, &h.cfg).unwrap();
+    // The extension runs to its end while the runtime is held back.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sb.extensions_exited() {
+        assert!(Instant::now() < deadline, "the extension never exited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(logs.take(), "ext one up\next one bye\n");
+    sb.release_runtime().unwrap();
+    assert_eq!(sb.wait().await.unwrap().to_string(), "exit status 0");
+    assert_eq!(logs.take(), "runtime up\n");
 }
 
 #[tokio::test]

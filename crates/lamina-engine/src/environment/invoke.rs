@@ -142,6 +142,10 @@ impl Env {
                 }
             }
             Raced::TimedOut => {
+                // Lambda resets the environment after a timeout as a shutdown: extensions
+                // get SHUTDOWN (reason TIMEOUT) and their 2 s before everything is killed.
+                self.shutdown_extensions(lamina_runtime_api::ShutdownReason::Timeout)
+                    .await;
                 self.kill_runtime().await;
                 Ending::TimedOut {
                     timeout_s: self.timeout_s,

@@ -115,6 +115,12 @@ pub(crate) async fn handle(State(core): State<Arc<Core>>, request: Request) -> R
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    // Telemetry subscribers hear of each extension (`platform.extension`, as Lambda says it).
+    let events: Vec<&str> = req.events.iter().map(|e| e.as_str()).collect();
+    core.telemetry.platform(
+        "platform.extension",
+        serde_json::json!({ "name": req.name, "state": "Ready", "events": events }),
+    );
     let f = &core.function;
     let answer = Registered {
         function_name: &f.function_name,

@@ -130,18 +130,23 @@ async fn subscriber_gets_inits_backlog_then_live_records_in_batches() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(answer, json!("OK"));
-    let first = records(&mut rx, 3).await;
+    let first = records(&mut rx, 4).await;
     assert_eq!(
         types(&first),
         [
             "platform.initStart",
             "function",
+            "platform.extension",
             "platform.telemetrySubscription"
         ]
     );
     assert_eq!(first[1]["record"], "init line");
     assert_eq!(
         first[2]["record"],
+        json!({"name": "ext", "state": "Ready", "events": ["INVOKE"]})
+    );
+    assert_eq!(
+        first[3]["record"],
         json!({"name": "ext", "state": "Subscribed", "types": ["platform", "function"]})
     );
 
@@ -249,7 +254,7 @@ async fn logs_api_subscriber_gets_its_own_record_types_over_tcp() {
         .unwrap();
     let mut text = String::new();
     let mut buf = [0u8; 4096];
-    while text.lines().count() < 5 {
+    while text.lines().count() < 6 {
         let n = tokio::time::timeout(
             Duration::from_secs(5),
             tokio::io::AsyncReadExt::read(&mut sock, &mut buf),
@@ -267,6 +272,7 @@ async fn logs_api_subscriber_gets_its_own_record_types_over_tcp() {
     assert_eq!(
         types(&got),
         [
+            "platform.extension",
             "platform.logsSubscription",
             "platform.start",
             "function",
@@ -274,5 +280,5 @@ async fn logs_api_subscriber_gets_its_own_record_types_over_tcp() {
             "platform.end"
         ]
     );
-    assert_eq!(got[4]["record"], json!({"requestId": "r9"}));
+    assert_eq!(got[5]["record"], json!({"requestId": "r9"}));
 }

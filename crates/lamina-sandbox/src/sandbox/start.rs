@@ -116,6 +116,9 @@ impl Sandbox {
             .map_err(|e| SandboxError::io("write", &passwd, e))?;
         k.write_file(&group, image::group_file(spec.gid).as_bytes())
             .map_err(|e| SandboxError::io("write", &group, e))?;
+        let hosts = dir.join("hosts");
+        k.write_file(&hosts, image::hosts_file(&cfg.hostname).as_bytes())
+            .map_err(|e| SandboxError::io("write", &hosts, e))?;
         if matches!(spec.image, ImageRoot::Directory { .. }) {
             ensure_skeleton(&k, &cfg.skeleton_dir())?;
         }
@@ -135,6 +138,7 @@ impl Sandbox {
                 image: &spec.image,
                 passwd: &passwd,
                 group: &group,
+                hosts: &hosts,
                 task_dir: &spec.task_dir,
                 layer_dirs: &spec.layer_dirs,
                 runtime_dir: spec.runtime_dir.as_deref(),
