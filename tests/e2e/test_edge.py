@@ -480,6 +480,12 @@ def test_cache_hits_age_and_invalidation(edge_server, cf, four, origin):
     cf.create_invalidation(DistributionId=four["Id"], InvalidationBatch={
         "Paths": {"Quantity": 1, "Items": ["/cached/*"]}, "CallerReference": str(uuid.uuid4())})
     assert get(edge_server, host, path)[1]["x-cache"] == "Miss from cloudfront"
+    # A HEAD miss does not leave an empty body behind for the next GET.
+    head_path = f"/cached/{uuid.uuid4()}"
+    assert get(edge_server, host, head_path, method="HEAD")[0] == 200
+    status, headers, body = get(edge_server, host, head_path)
+    assert body == f"origin says {head_path}".encode() and headers["x-cache"] == "Miss from cloudfront"
+    assert get(edge_server, host, head_path, method="HEAD")[1]["x-cache"] == "Hit from cloudfront"
     # no-store is never cached; max-age=1 expires.
     assert get(edge_server, host, "/plain")[1]["x-cache"] == "Miss from cloudfront"
     assert get(edge_server, host, "/plain")[1]["x-cache"] == "Miss from cloudfront"

@@ -334,7 +334,8 @@ impl<'a> Flow<'a> {
             }
         };
 
-        if cacheable
+        // GET and HEAD share cache entries, but only a GET's answer carries the body.
+        if request.method == "GET"
             && let Some(ttl) = cache::ttl(
                 fetched.status,
                 &fetched.headers,
