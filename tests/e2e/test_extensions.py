@@ -204,3 +204,21 @@ def test_lambda_extension_crate_with_a_lambda_runtime_function(invoke_server, il
         return [e["message"] for e in events]
 
     assert wait_for(shutdown) == ["RUSTEXT SHUTDOWN SPINDOWN"]
+
+
+def test_lambda_extension_crate_on_the_logs_api(invoke_server, ilam, rust_echo_zip, rust_extension_layer_zip):
+    ext = ilam.publish_layer_version(LayerName="rust-ext-logs", Content={"ZipFile": rust_extension_layer_zip})
+    deploy(ilam, "rust-logs-fn", rust_echo_zip, runtime="provided.al2023", handler="bootstrap",
+           Layers=[ext["LayerVersionArn"]], Environment={"Variables": {"RUST_EXT_LOGS_API": "1"}})
+    first = invoke(ilam, "rust-logs-fn", {"n": 1})
+    assert first.function_error is None, first.payload
+    rid = first.payload["request_id"]
+    invoke(ilam, "rust-logs-fn", {"n": 2})
+    logs = logs_client(invoke_server)
+
+    def printed():
+        events = logs.filter_log_events(logGroupName="/aws/lambda/rust-logs-fn", filterPattern='"RUSTEXT logs"')["events"]
+        got = {tuple(e["message"].split(" ")[2:4]) for e in events}
+        return got if {("start", rid), ("end", rid), ("report", rid)} <= got else None
+
+    assert wait_for(printed), "the crate's Logs API processor did not parse start, end and report"

@@ -38,8 +38,11 @@ pub fn loopback_connector() -> Connector {
 /// Records kept from init for subscribers to come.
 const MAX_BACKLOG: usize = 1000;
 
-/// Logs API (2020-08-15) platform record types; Telemetry-only ones are not sent there.
-const LOGS_API_PLATFORM_TYPES: [&str; 8] = [
+/// Logs API (2020-08-15) platform record types; Telemetry-only ones are not sent there. Its
+/// clients parse records by type and refuse a whole batch over one they do not know (the
+/// `lambda-extension` crate's `LambdaLogRecord` knows exactly these), so `platform.runtimeDone`
+/// reaches them as `platform.end`.
+const LOGS_API_PLATFORM_TYPES: [&str; 7] = [
     "platform.start",
     "platform.end",
     "platform.report",
@@ -47,7 +50,6 @@ const LOGS_API_PLATFORM_TYPES: [&str; 8] = [
     "platform.logsSubscription",
     "platform.logsDropped",
     "platform.fault",
-    "platform.runtimeDone",
 ];
 
 struct Subscriber {
