@@ -332,9 +332,15 @@ def test_associations_are_refused_as_cloudfront_refuses_them(cf, elam, origin, t
         "edge-layers": {"Layers": [layer]},
         "edge-slow": {"Timeout": 6},
         "edge-big": {"MemorySize": 256},
+        "edge-arm": {"Architectures": ["arm64"]},
     }.items():
         deploy(elam, name, {"app.py": "def handler(e, c):\n    return e['Records'][0]['cf']['request']\n"}, **extra)
         made[name] = elam.publish_version(FunctionName=name)["FunctionArn"]
+    deploy(elam, "edge-provided", {"bootstrap": "#!/bin/sh\n"}, runtime="provided.al2023", handler="x")
+    made["edge-provided"] = elam.publish_version(FunctionName="edge-provided")["FunctionArn"]
+    # 1.1 MB of incompressible code: over the viewer triggers' 1 MB, within the origin's 50 MB.
+    deploy(elam, "edge-heavy", {"app.py": "def handler(e, c):\n    return e\n", "blob.bin": os.urandom(1_100_000)})
+    made["edge-heavy"] = elam.publish_version(FunctionName="edge-heavy")["FunctionArn"]
     elam.create_alias(FunctionName="edge-py", Name="live", FunctionVersion="1")
     base = triggers["py"].rsplit(":", 1)[0]
     cases = {
@@ -346,6 +352,9 @@ def test_associations_are_refused_as_cloudfront_refuses_them(cf, elam, origin, t
         "6 s viewer": (made["edge-slow"], "viewer-request", "timeout"),
         "256 MB viewer": (made["edge-big"], "viewer-response", "memory"),
         "missing": (base + ":99", "viewer-request", "does not exist"),
+        "arm64": (made["edge-arm"], "origin-request", "x86_64"),
+        "provided runtime": (made["edge-provided"], "origin-request", "not supported by Lambda@Edge"),
+        "1.1 MB viewer": (made["edge-heavy"], "viewer-request", "compressed code size"),
     }
     for case, (arn, event, words) in cases.items():
         r = expect_error("InvalidLambdaFunctionAssociation", cf.create_distribution,
@@ -354,8 +363,9 @@ def test_associations_are_refused_as_cloudfront_refuses_them(cf, elam, origin, t
         assert r["ResponseMetadata"]["HTTPStatusCode"] == 400
     # The 6 s function is fine on an origin trigger (30 s), the 256 MB one too.
     cf.create_distribution(DistributionConfig=distribution_config(origin.port, [(made["edge-slow"], "origin-request", False), (made["edge-big"], "origin-response", False)]))
+    cf.create_distribution(DistributionConfig=distribution_config(origin.port, [(made["edge-heavy"], "origin-request", False)]))
     # Nothing refused was stored.
-    assert len(cf.list_distributions()["DistributionList"]["Items"]) == before + 1
+    assert len(cf.list_distributions()["DistributionList"]["Items"]) == before + 2
 
 
 def _zip(files):
