@@ -526,6 +526,11 @@ def test_console_lists_distributions_triggers_and_recent_requests(edge_server, f
                       ("origin-response", "edge-py:1"), ("viewer-response", "edge-node:1")]:
         assert f"<strong>{event}</strong> → <a href=\"/console/functions/{fn.split(':')[0]}\">{fn}</a>" in section
     assert "GET /console-check" in section and "Miss from cloudfront" in section
+    # The migration view names the distributions whose triggers run each version.
+    with __import__("urllib.request").request.urlopen(edge_server.url + "/console/environments", timeout=30) as r:
+        environments = r.read().decode()
+    for event in ("viewer-request", "origin-response"):
+        assert f'Lambda@Edge: <a href="/console/distributions#{four["Id"]}">{four["Id"]}</a> {event}' in environments
 
 
 def test_s3_origin_is_served_from_a_local_folder(edge_server, cf, origin):

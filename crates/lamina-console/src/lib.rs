@@ -32,6 +32,9 @@ pub use error::ConsoleError;
 pub struct Console {
     /// The control plane, engine and runtime-version answers the API uses.
     pub app: Arc<AppState>,
+    /// The edge, when the server runs one: the environments page names the distributions
+    /// whose Lambda@Edge triggers run each version.
+    pub edge: Option<Arc<lamina_edge::Edge>>,
 }
 
 /// The Distributions page (Lambda@Edge), served beside the console's other pages when the
@@ -44,7 +47,12 @@ pub fn distributions_router(edge: Arc<lamina_edge::Edge>) -> Router {
 
 /// The console's routes (all under `/console`); merge it into the API's router.
 pub fn router(app: Arc<AppState>) -> Router {
-    let console = Arc::new(Console { app });
+    router_with_edge(app, None)
+}
+
+/// [`router`], with the edge whose distributions the environments page names.
+pub fn router_with_edge(app: Arc<AppState>, edge: Option<Arc<lamina_edge::Edge>>) -> Router {
+    let console = Arc::new(Console { app, edge });
     Router::new()
         .route(
             "/console",

@@ -16,6 +16,35 @@ use crate::error::PageError;
 use crate::html::{Section, esc, page, url_part, when};
 use crate::timeline;
 
+/// For each (function, version), the distributions whose Lambda@Edge triggers run it, as
+/// HTML (empty when the server runs no edge).
+fn edge_triggers(console: &Console) -> std::collections::HashMap<(String, String), String> {
+    let mut out: std::collections::HashMap<(String, String), String> = Default::default();
+    let Some(edge) = &console.edge else {
+        return out;
+    };
+    let Ok(views) = edge.distributions() else {
+        return out;
+    };
+    for view in &views {
+        let Some(config) = &view.config else {
+            continue;
+        };
+        for a in config.all_behaviors().flat_map(|b| &b.associations) {
+            let mut parts = a.function_arn.rsplitn(3, ':');
+            let version = parts.next().unwrap_or("").to_string();
+            let function = parts.next().unwrap_or("").to_string();
+            let _ = write!(
+                out.entry((function, version)).or_default(),
+                "<div class=\"edge-trigger\">Lambda@Edge: <a href=\"/console/distributions#{id}\">{id}</a> {event}</div>",
+                id = esc(&view.record.id),
+                event = a.event_type.as_str(),
+            );
+        }
+    }
+    out
+}
+
 /// The environments page.
 pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, PageError> {
     let control = &console.app.control;
@@ -94,6 +123,7 @@ pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, P
         body.push_str("<p class=\"empty\">No functions yet.</p>");
     } else {
         body.push_str("<p id=\"flag-message\" class=\"message\" role=\"status\"></p><div class=\"table-wrap\"><table id=\"function-environments\" class=\"cards\"><thead><tr><th>Function</th><th>Runtime</th><th>Image now</th><th>Coming</th><th>Flags</th><th>Scanner</th><th>Actions</th></tr></thead><tbody>");
+        let edge = edge_triggers(&console);
         for f in &status.functions {
             let interpreter = |image: &str| match f.interpreters.get(image) {
                 Some(i) => format!("<div class=\"muted interpreter\">{}</div>", esc(i)),
@@ -179,6 +209,10 @@ pub async fn show(State(console): State<Arc<Console>>) -> Result<Html<String>, P
                 .iter()
                 .map(|w| format!("<div class=\"badge warn\">{}</div>", esc(w)))
                 .collect();
+            let warn = match edge.get(&(f.function.clone(), f.version.clone())) {
+                Some(triggers) => format!("{warn}{triggers}"),
+                None => warn,
+            };
             let _ = write!(
                 body,
                 "<tr><td data-label=\"Function\"><a href=\"/console/functions/{}\">{}</a> <span class=\"muted\">{}</span>{warn}</td><td data-label=\"Runtime\">{}</td>\

@@ -252,7 +252,7 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     let app = lamina_api::router_with_auth(Arc::clone(&state), Arc::clone(&gate))
         .merge(cloudfront)
         .merge(
-            lamina_console::router(state)
+            lamina_console::router_with_edge(state, Some(Arc::clone(&edge)))
                 .merge(lamina_console::distributions_router(Arc::clone(&edge)))
                 .merge(lamina_console::sign_in::router(
                     Arc::clone(&gate),
