@@ -45,7 +45,21 @@ pub enum LoadError {
     /// The text holds no document at all.
     #[error("template is empty")]
     Empty,
+    /// Aliases would expand the tree past [`MAX_NODES`] (a "billion laughs" template: a few
+    /// hundred bytes whose nested aliases would need gigabytes).
+    #[error("{line}:{col}: template expands to more than {MAX_NODES} values (aliases included)")]
+    TooLarge {
+        /// Line, 1-based, of the value that went over.
+        line: usize,
+        /// Column, 1-based.
+        col: usize,
+    },
 }
+
+/// The most values (scalars, sequences, mappings, keys) a template's tree may hold once its
+/// aliases are expanded. CloudFormation's largest template body is 1 MB, which cannot spell
+/// out more than about half a million values; aliases must not multiply past this.
+pub const MAX_NODES: usize = 1_000_000;
 
 /// Parses YAML or JSON text into a tree; only the first document of a stream is kept
 /// (CloudFormation reads one).
@@ -73,13 +87,18 @@ struct Frame {
     col: usize,
     tag: Option<Tag>,
     anchor: usize,
+    /// Values in this collection's subtree so far, itself included.
+    size: usize,
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchor's node and the number of values in it.
+    anchors: HashMap<usize, (Node, usize)>,
     root: Option<Node>,
+    /// Values in the whole tree so far, every alias counted at its full size.
+    total: usize,
 }
 
 impl Builder {
@@ -103,7 +122,8 @@ impl Builder {
                     col,
                 );
                 let node = apply_tag(tag.map(|t| t.into_owned()), node);
-                self.finish(node, anchor)?;
+                self.count(1, line, col)?;
+                self.finish(node, anchor, 1)?;
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
                 self.stack.push(Frame {
@@ -114,6 +134,7 @@ impl Builder {
                     col,
                     tag: tag.map(|t| t.into_owned()),
                     anchor,
+                    size: 1,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -124,16 +145,24 @@ impl Builder {
                         Value::Seq(frame.items)
                     };
                     let node = apply_tag(frame.tag, Node::new(value, frame.line, frame.col));
-                    self.finish(node, frame.anchor)?;
+                    self.count(1, frame.line, frame.col)?;
+                    self.finish(node, frame.anchor, frame.size)?;
                 }
             }
             Event::Alias(id) => {
+                let size = self
+                    .anchors
+                    .get(&id)
+                    .map(|(_, size)| *size)
+                    .ok_or(LoadError::UnknownAnchor { line, col })?;
+                // Count before cloning: the clone is what would exhaust memory.
+                self.count(size, line, col)?;
                 let node = self
                     .anchors
                     .get(&id)
-                    .cloned()
+                    .map(|(node, _)| node.clone())
                     .ok_or(LoadError::UnknownAnchor { line, col })?;
-                self.finish(node, 0)?;
+                self.finish(node, 0, size)?;
             }
             Event::DocumentEnd => return Ok(self.root.is_some()),
             Event::StreamEnd => return Ok(true),
@@ -142,15 +171,26 @@ impl Builder {
         Ok(false)
     }
 
-    /// Places a completed node in its parent (or as the root).
-    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), LoadError> {
+    /// Adds `size` values to the tree's total, refusing to go past [`MAX_NODES`].
+    fn count(&mut self, size: usize, line: usize, col: usize) -> Result<(), LoadError> {
+        self.total = self.total.saturating_add(size);
+        if self.total > MAX_NODES {
+            return Err(LoadError::TooLarge { line, col });
+        }
+        Ok(())
+    }
+
+    /// Places a completed node of `size` values in its parent (or as the root). A node that
+    /// is not an alias's copy is counted here, one value at a time as it completes.
+    fn finish(&mut self, node: Node, anchor: usize, size: usize) -> Result<(), LoadError> {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         let Some(top) = self.stack.last_mut() else {
             self.root.get_or_insert(node);
             return Ok(());
         };
+        top.size = top.size.saturating_add(size);
         if top.is_map && top.keys.len() == top.items.len() {
             // A key: CloudFormation keys are strings, so anything else is refused here.
             match &node.value {
@@ -373,6 +413,27 @@ mod tests {
         let b = doc.get("b").unwrap().as_seq().unwrap();
         assert_eq!(b[0].as_scalar().unwrap().kind, ScalarKind::Int);
         assert_eq!(b[1].as_scalar().unwrap().kind, ScalarKind::Str);
+    }
+
+    /// Nine levels of ten aliases each: 663 bytes that would expand to 10^9 values.
+    #[test]
+    fn a_billion_laughs_is_refused_before_it_expands() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        match parse(&text) {
+            Err(LoadError::TooLarge { line, .. }) => {
+                assert_eq!(line, 6, "a5 alone would hold 10^6")
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        // The same shape one level short of the bound (10^5 values per alias) still loads.
+        let small: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
+        let doc = parse(&small).unwrap();
+        let a4 = doc.get("a4").unwrap().as_seq().unwrap();
+        assert_eq!(a4.len(), 10);
     }
 
     #[test]

@@ -115,6 +115,13 @@ fn load_diagnostic(e: &TemplateError) -> Diagnostic {
         TemplateError::Load(LoadError::UnknownAnchor { line, col }) => {
             (*line, *col, "alias refers to an unknown anchor".into())
         }
+        TemplateError::Load(e @ LoadError::TooLarge { line, col }) => {
+            let text = e.to_string();
+            let message = text
+                .split_once(": ")
+                .map_or(text.clone(), |(_, m)| m.to_string());
+            (*line, *col, message)
+        }
         TemplateError::NotAMap { line, col, found } => (
             *line,
             *col,
