@@ -37,6 +37,7 @@ fn harness() -> &'static Harness {
                     listener,
                     RuntimeApiConfig {
                         max_payload_bytes: 4096,
+                        ..RuntimeApiConfig::default()
                     },
                 )
                 .expect("the Runtime API serves"),
