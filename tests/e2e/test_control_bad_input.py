@@ -236,6 +236,10 @@ def test_malformed_requests_and_unknown_routes(seeded):
     refused(seeded, "GET", "/2015-03-31/no-such-thing", None, 404, "UnknownOperationException")
     refused(seeded, "POST", "/2099-01-01/functions/base/teleport", {"x": 1}, 404, "UnknownOperationException")
     refused(seeded, "GET", "/../../etc/passwd", None, 404, "UnknownOperationException")
+    # %-escapes that do not decode to UTF-8 (found by the control_api fuzz target): axum's
+    # path extractor refuses them, and the refusal is Lambda's, not axum's plain text.
+    refused(seeded, "GET", f"{FUNCTIONS}/ba%ccse", None, 400, "InvalidParameterValueException", contains=("UTF-8",))
+    refused(seeded, "DELETE", "/2018-10-31/layers/l%ff/versions/1", None, 400, "InvalidParameterValueException", contains=("UTF-8",))
     # The server is still up and still answers properly.
     status, _, body = raw_call(seeded, "GET", f"{FUNCTIONS}/base")
     assert status == 200 and body["Configuration"]["FunctionName"] == "base"

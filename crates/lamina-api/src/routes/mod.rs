@@ -45,6 +45,40 @@ pub fn router() -> Router<Arc<AppState>> {
         // A known path with a method no operation uses is no operation either: the same
         // UnknownOperationException rather than axum's bare 405 with an empty body.
         .method_not_allowed_fallback(unknown_route)
+        .layer(axum::middleware::map_response(lambda_rejection))
+}
+
+/// axum's own extractors refuse a request with a plain-text 4xx (a path segment whose
+/// %-escapes are not UTF-8, a layer version that is not a number, a query string that does
+/// not parse). Lambda's clients expect every refusal in Lambda's format, so such a response
+/// becomes the matching Lambda error with the extractor's explanation. Responses that carry
+/// `x-amzn-errortype` already, or are not plain text, pass unchanged.
+async fn lambda_rejection(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain || response.headers().contains_key("x-amzn-errortype")
+    {
+        return response;
+    }
+    // Rejection texts are one short line; a longer body is not a rejection to rewrite.
+    let (parts, body) = response.into_parts();
+    let Ok(text) = axum::body::to_bytes(body, 4096).await else {
+        return (parts.status, parts.headers).into_response();
+    };
+    let text = String::from_utf8_lossy(&text);
+    let kind = match status.as_u16() {
+        413 => lamina_model::ErrorKind::RequestEntityTooLarge,
+        415 => lamina_model::ErrorKind::UnsupportedMediaType,
+        404 => lamina_model::ErrorKind::ResourceNotFound,
+        422 => lamina_model::ErrorKind::InvalidRequestContent,
+        _ => lamina_model::ErrorKind::InvalidParameterValue,
+    };
+    ApiError(LambdaError::new(kind, format!("The request is not valid: {text}"))).into_response()
 }
 
 /// A path and method no operation has: 404 `UnknownOperationException`, as Lambda answers.
