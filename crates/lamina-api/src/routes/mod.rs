@@ -61,8 +61,7 @@ async fn lambda_rejection(response: axum::response::Response) -> axum::response:
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/plain"));
-    if !status.is_client_error() || !plain || response.headers().contains_key("x-amzn-errortype")
-    {
+    if !status.is_client_error() || !plain || response.headers().contains_key("x-amzn-errortype") {
         return response;
     }
     // Rejection texts are one short line; a longer body is not a rejection to rewrite.
@@ -78,7 +77,11 @@ async fn lambda_rejection(response: axum::response::Response) -> axum::response:
         422 => lamina_model::ErrorKind::InvalidRequestContent,
         _ => lamina_model::ErrorKind::InvalidParameterValue,
     };
-    ApiError(LambdaError::new(kind, format!("The request is not valid: {text}"))).into_response()
+    ApiError(LambdaError::new(
+        kind,
+        format!("The request is not valid: {text}"),
+    ))
+    .into_response()
 }
 
 /// A path and method no operation has: 404 `UnknownOperationException`, as Lambda answers.
