@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import E2E_CACHE, FIXTURES, deploy, invoke, make_zip, report_fields
+from conftest import E2E_CACHE, FIXTURES, Server, deploy, invoke, make_zip, report_fields
 from test_invoke_runtimes import rust_echo_zip  # noqa: F401 (a session fixture shared with that module)
 
 EXTENSION = (Path(__file__).parents[1] / "fixtures/py-extension/extension.py").read_text()
@@ -222,3 +222,21 @@ def test_lambda_extension_crate_on_the_logs_api(invoke_server, ilam, rust_echo_z
         return got if {("start", rid), ("end", rid), ("report", rid)} <= got else None
 
     assert wait_for(printed), "the crate's Logs API processor did not parse start, end and report"
+
+
+def test_server_stop_sends_shutdown_to_extensions(tmp_path):
+    server = Server(tmp_path / "data").start()
+    try:
+        lam = server.client()
+        deploy(lam, "ext-stop", {"app.py": READER}, Layers=[layer(lam)])
+        assert invoke(lam, "ext-stop").function_error is None
+        began = time.time()
+        server.stop()
+        # The extension finished at once, so stopping did not wait its whole 2 s budget out.
+        assert time.time() - began < 10
+        server.start()
+        logs = logs_client(server)
+        events = logs.filter_log_events(logGroupName="/aws/lambda/ext-stop", filterPattern='"SHUTDOWN"')["events"]
+        assert [e["message"] for e in events] == ["EXT py-ext SHUTDOWN SPINDOWN"]
+    finally:
+        server.stop()

@@ -125,6 +125,33 @@ impl Engine {
         });
     }
 
+    /// Sends SHUTDOWN to the extensions of every idle environment, all at once (each gets at
+    /// most its 2 s), then destroys everything as [`Engine::shutdown`] does. For a server
+    /// that stops.
+    pub async fn shutdown_gracefully(&self) {
+        let mut set = tokio::task::JoinSet::new();
+        for mut env in self.pools.take_all() {
+            set.spawn(async move {
+                env.shutdown_extensions(lamina_runtime_api::ShutdownReason::Spindown)
+                    .await;
+                env
+            });
+        }
+        let mut envs = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            if let Ok(env) = joined {
+                envs.push(env);
+            }
+        }
+        let _ = tokio::task::spawn_blocking(move || {
+            for env in envs {
+                env.destroy_now();
+            }
+        })
+        .await;
+        self.shutdown();
+    }
+
     /// Destroys every idle environment (at shutdown).
     pub fn shutdown(&self) {
         for env in self.pools.take_all() {

@@ -69,7 +69,12 @@ impl Env {
     /// [`SHUTDOWN_BUDGET`]. Telemetry subscribers get their last batches first. Returns at
     /// once when no extension asked for SHUTDOWN.
     pub async fn shutdown_extensions(&mut self, reason: ShutdownReason) {
-        if self.extensions.is_empty() || self.api.extensions_registered() == 0 {
+        // Only a live runtime's extensions are there to hear it (a dead runtime took its
+        // sandbox's processes with it).
+        if self.extensions.is_empty()
+            || self.state != super::RuntimeState::Ready
+            || self.api.extensions_registered() == 0
+        {
             return;
         }
         let until = Instant::now() + SHUTDOWN_BUDGET;

@@ -115,9 +115,7 @@ impl Env {
             return;
         }
         tokio::spawn(async move {
-            if self.state == RuntimeState::Ready {
-                self.shutdown_extensions(ShutdownReason::Spindown).await;
-            }
+            self.shutdown_extensions(ShutdownReason::Spindown).await;
             let _ = tokio::task::spawn_blocking(move || self.destroy_now()).await;
         });
     }

@@ -317,7 +317,8 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         }
     }
     if let Some(engine) = engine {
-        engine.shutdown();
+        // Extensions hear SHUTDOWN before their environments go.
+        engine.shutdown_gracefully().await;
     }
     tracing::info!("lamina stopped");
     Ok(())
