@@ -508,7 +508,7 @@ def handle_one(client, handler, answer):
         )
         try:
             event = json.loads(answer.body.decode("utf-8")) if answer.body else None
-        except ValueError as e:
+        except Exception as e:  # as awslambdaric: a RecursionError on deep nesting included
             raise FaultException(FaultException.UNMARSHAL_ERROR, "Unable to unmarshal input: %s" % e)
         result = handler(event, context)
         try:
