@@ -54,8 +54,8 @@ fn app() -> App {
         clock as Arc<dyn Clock>,
     ));
     let envs = Arc::clone(control.environments());
-    envs.register_image(manifest("debian-12", "12", 36));
-    envs.register_image(manifest("debian-13", "13", 41));
+    envs.register_image(manifest("debian-12", "12", 36), None);
+    envs.register_image(manifest("debian-13", "13", 41), None);
     envs.set_scanner(Arc::new(lamina_api::control::StoreScanner::new(store)));
     let data = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();

@@ -38,11 +38,10 @@ fn app() -> App {
     ));
     let envs = Arc::clone(control.environments());
     for (id, version) in [("debian-12", "12"), ("debian-13", "13")] {
-        envs.register_image(ImageManifest::minimal(
-            ImageId::new(id).unwrap(),
-            "debian",
-            version,
-        ));
+        envs.register_image(
+            ImageManifest::minimal(ImageId::new(id).unwrap(), "debian", version),
+            None,
+        );
     }
     let state = Arc::new(AppState {
         control,
@@ -597,13 +596,10 @@ async fn image_dependents_name_plans_pins_and_functions() {
     );
     let d12 = ImageId::new("debian-12").unwrap();
     for (id, version) in [("debian-12", "12"), ("debian-13", "13")] {
-        control
-            .environments()
-            .register_image(ImageManifest::minimal(
-                ImageId::new(id).unwrap(),
-                "debian",
-                version,
-            ));
+        control.environments().register_image(
+            ImageManifest::minimal(ImageId::new(id).unwrap(), "debian", version),
+            None,
+        );
     }
     assert!(control.image_dependents(&d12).await.unwrap().is_empty());
     control
@@ -624,4 +620,45 @@ async fn image_dependents_name_plans_pins_and_functions() {
     let refused = control.environments().remove_image(&d12).unwrap_err();
     assert!(refused.message.contains("amazon-linux-2019"), "{refused}");
     assert!(control.environments().catalog().contains(&d12));
+}
+
+/// The environments are the one registry of images: what `lamina env build`, `--image-root`
+/// and preparation register (manifest and root folder) is what the engine finds through its
+/// resolver, and a removal forgets both; `host` and catalog-only images have no folder.
+#[test]
+fn an_image_is_registered_and_removed_once_for_the_catalog_and_the_engine() {
+    use lamina_engine::EnvironmentResolver;
+    let control = Control::new(
+        Arc::new(lamina_store::MemoryStore::new()),
+        Account::default(),
+        ControlLimits::default(),
+        Arc::new(FixedClock::new(datetime!(2019-05-01 00:00 UTC))) as Arc<dyn Clock>,
+    );
+    let envs = control.environments();
+    let d12 = ImageId::new("debian-12").unwrap();
+    let d13 = ImageId::new("debian-13").unwrap();
+    let root = std::path::PathBuf::from("/var/lib/lamina/images/debian-12/rootfs");
+    envs.register_image(
+        ImageManifest::minimal(d12.clone(), "debian", "12"),
+        Some(root.clone()),
+    );
+    envs.register_image(ImageManifest::minimal(d13.clone(), "debian", "13"), None);
+    assert!(envs.catalog().contains(&d12) && envs.catalog().contains(&d13));
+    assert_eq!(envs.image_dir(&d12), Some(root));
+    assert_eq!(
+        envs.image_dir(&d13),
+        None,
+        "catalog only: the engine cannot start it"
+    );
+    assert_eq!(envs.image_dir(&ImageId::host()), None);
+    // Registered again without a root: the old folder is not kept.
+    envs.register_image(ImageManifest::minimal(d12.clone(), "debian", "12"), None);
+    assert_eq!(envs.image_dir(&d12), None);
+    envs.register_image(
+        ImageManifest::minimal(d12.clone(), "debian", "12"),
+        Some("/srv/d12".into()),
+    );
+    envs.remove_image(&d12).unwrap();
+    assert!(!envs.catalog().contains(&d12));
+    assert_eq!(envs.image_dir(&d12), None);
 }

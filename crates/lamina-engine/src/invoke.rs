@@ -7,12 +7,22 @@ use std::time::Duration;
 use lamina_model::{Function, FunctionVersion, LambdaError};
 use lamina_sandbox::ImageRoot;
 
+use lamina_model::environment::{HOST_IMAGE, ImageId};
+
 use crate::environment::{Env, Request};
 use crate::launch::LaunchFault;
-use crate::pool::PoolKey;
+use crate::pool::{Lease, PoolKey};
 use crate::{
     Engine, InvokeOutput, InvokeRequest, ResolvedEnvironment, StartFault, ending, logs, report,
 };
+
+/// Why [`Engine::lease_env`] gave no environment.
+enum LeaseFault {
+    /// Refused before starting anything: throttled, or an image this engine cannot start.
+    Refused(LambdaError),
+    /// No environment was idle and starting one failed.
+    Start(StartFault),
+}
 
 impl Engine {
     /// Starts an execution environment for `version` ahead of its first invocation and parks
@@ -25,46 +35,23 @@ impl Engine {
         version: &FunctionVersion,
     ) -> Result<(), LambdaError> {
         let resolved = self.resolve_environment(function, version);
-        let key = PoolKey {
-            version: version.version.clone(),
-            revision: version.revision_id.clone(),
-            image: resolved.image.clone(),
-        };
-        let mut lease = self
-            .pools
-            .acquire(&function.name, &key, function.reserved_concurrency)
-            .map_err(|t| LambdaError::throttled(t.reason()))?;
-        for env in std::mem::take(&mut lease.stale) {
-            env.destroy();
-        }
-        let env = match lease.env.take() {
-            Some(env) => env,
-            None => {
-                let started = Env::start(
-                    &self.shared,
-                    function,
-                    version,
-                    self.image_root(&resolved)?,
-                    &resolved,
-                )
-                .await;
-                self.refill_netns();
-                started.map_err(|e| match e {
-                    StartFault::Launch(fault) => LambdaError::new(
-                        lamina_model::ErrorKind::InvalidRuntime,
-                        format!("{} cannot start: {fault}", function.name),
-                    ),
-                    StartFault::Engine(e) => LambdaError::service(format!(
-                        "starting an execution environment for {} failed: {e}",
-                        function.name
-                    )),
-                })?
+        let (lease, env) = match self.lease_env(function, version, &resolved).await {
+            Ok(leased) => leased,
+            Err(LeaseFault::Refused(e)) => return Err(e),
+            Err(LeaseFault::Start(StartFault::Launch(fault))) => {
+                return Err(LambdaError::new(
+                    lamina_model::ErrorKind::InvalidRuntime,
+                    format!("{} cannot start: {fault}", function.name),
+                ));
+            }
+            Err(LeaseFault::Start(StartFault::Engine(e))) => {
+                return Err(LambdaError::service(format!(
+                    "starting an execution environment for {} failed: {e}",
+                    function.name
+                )));
             }
         };
-        let healthy = env.healthy();
-        if let Some(stale) = lease.finish(env, healthy) {
-            stale.destroy();
-        }
+        give_back(lease, env);
         Ok(())
     }
 
@@ -73,56 +60,30 @@ impl Engine {
     /// with an error payload.
     pub async fn invoke(&self, mut req: InvokeRequest) -> Result<InvokeOutput, LambdaError> {
         let resolved = self.resolve_environment(&req.function, &req.version);
-        let key = PoolKey {
-            version: req.version.version.clone(),
-            revision: req.version.revision_id.clone(),
-            image: resolved.image.clone(),
-        };
-        let mut lease = self
-            .pools
-            .acquire(&req.function.name, &key, req.function.reserved_concurrency)
-            .map_err(|t| LambdaError::throttled(t.reason()))?;
-        // Warm environments of this version on an image it no longer resolves to.
-        for env in std::mem::take(&mut lease.stale) {
-            env.destroy();
-        }
         let request_id = req.request_id.take().unwrap_or_else(request_id);
-        let mut env = match lease.env.take() {
-            Some(env) => env,
-            None => match Env::start(
-                &self.shared,
-                &req.function,
-                &req.version,
-                self.image_root(&resolved)?,
-                &resolved,
-            )
-            .await
-            {
-                Ok(env) => {
-                    self.refill_netns();
-                    env
-                }
-                Err(StartFault::Launch(
-                    fault @ (LaunchFault::NoBootstrap | LaunchFault::Exec { .. }),
-                )) => {
-                    tracing::warn!(function = %req.function.name, image = %resolved.image, "{fault}");
-                    return Ok(self.entrypoint_failure(&req, request_id, &fault));
-                }
-                Err(StartFault::Launch(
-                    fault @ (LaunchFault::Unsupported(_) | LaunchFault::NotServed { .. }),
-                )) => {
-                    return Err(LambdaError::new(
-                        lamina_model::ErrorKind::InvalidRuntime,
-                        fault.to_string(),
-                    ));
-                }
-                Err(StartFault::Engine(e)) => {
-                    tracing::error!(error = %e, function = %req.function.name, "starting an execution environment failed");
-                    return Err(LambdaError::service(
-                        "Lamina could not start an execution environment; see the server log",
-                    ));
-                }
-            },
+        let (lease, mut env) = match self.lease_env(&req.function, &req.version, &resolved).await {
+            Ok(leased) => leased,
+            Err(LeaseFault::Refused(e)) => return Err(e),
+            Err(LeaseFault::Start(StartFault::Launch(
+                fault @ (LaunchFault::NoBootstrap | LaunchFault::Exec { .. }),
+            ))) => {
+                tracing::warn!(function = %req.function.name, image = %resolved.image, "{fault}");
+                return Ok(self.entrypoint_failure(&req, request_id, &fault));
+            }
+            Err(LeaseFault::Start(StartFault::Launch(
+                fault @ (LaunchFault::Unsupported(_) | LaunchFault::NotServed { .. }),
+            ))) => {
+                return Err(LambdaError::new(
+                    lamina_model::ErrorKind::InvalidRuntime,
+                    fault.to_string(),
+                ));
+            }
+            Err(LeaseFault::Start(StartFault::Engine(e))) => {
+                tracing::error!(error = %e, function = %req.function.name, "starting an execution environment failed");
+                return Err(LambdaError::service(
+                    "Lamina could not start an execution environment; see the server log",
+                ));
+            }
         };
         let output = env
             .invoke(
@@ -136,52 +97,73 @@ impl Engine {
                 &self.shared,
             )
             .await;
-        let healthy = env.healthy();
-        if let Some(stale) = lease.finish(env, healthy) {
-            stale.destroy();
-        }
+        give_back(lease, env);
         Ok(output)
     }
 
-    /// The environment `version` runs in now (`host` without a resolver, as `lamina local`
-    /// runs, with the runtime version `<runtime>.host`).
+    /// The one way to get an environment for `version`, shared by `invoke` and `prewarm`: a
+    /// lease under the reserved and account limits with a warm environment when one is idle
+    /// on the resolved image, else one started now. Idle environments of this version on an
+    /// image it no longer resolves to are destroyed on the way.
+    async fn lease_env(
+        &self,
+        function: &Function,
+        version: &FunctionVersion,
+        resolved: &ResolvedEnvironment,
+    ) -> Result<(Lease<Env>, Env), LeaseFault> {
+        let key = PoolKey {
+            version: version.version.clone(),
+            revision: version.revision_id.clone(),
+            image: resolved.image.clone(),
+        };
+        let mut lease = self
+            .pools
+            .acquire(&function.name, &key, function.reserved_concurrency)
+            .map_err(|t| LeaseFault::Refused(LambdaError::throttled(t.reason())))?;
+        for env in std::mem::take(&mut lease.stale) {
+            env.destroy();
+        }
+        if let Some(env) = lease.env.take() {
+            return Ok((lease, env));
+        }
+        let root = self
+            .image_root(&resolved.image)
+            .map_err(LeaseFault::Refused)?;
+        let started = Env::start(&self.shared, function, version, root, resolved).await;
+        // The start took a ready namespace and init (or made its own): top the pools up.
+        self.refill_netns();
+        match started {
+            Ok(env) => Ok((lease, env)),
+            Err(fault) => Err(LeaseFault::Start(fault)),
+        }
+    }
+
+    /// The environment `version` of `function` runs in now, from the resolver given at start.
     pub fn resolve_environment(
         &self,
         function: &Function,
         version: &FunctionVersion,
     ) -> ResolvedEnvironment {
-        match self.resolver.get() {
-            Some(r) => r.resolve(function, version),
-            None => {
-                let image = lamina_model::environment::ImageId::host();
-                let runtime_version = version.spec.runtime.as_deref().map(|runtime| {
-                    lamina_model::environment::RuntimeVersion::new(
-                        &self.shared.account.region,
-                        runtime,
-                        &image,
-                    )
-                });
-                ResolvedEnvironment {
-                    image,
-                    runtime_version,
-                    served: None,
-                }
-            }
-        }
+        self.resolver.resolve(function, version)
     }
 
-    /// The root file system of a resolved image, or the error the caller sees when this
-    /// engine cannot start it.
-    fn image_root(&self, resolved: &ResolvedEnvironment) -> Result<ImageRoot, LambdaError> {
-        self.shared.images.get(&resolved.image).ok_or_else(|| {
-            LambdaError::new(
-                lamina_model::ErrorKind::InvalidRuntime,
-                format!(
-                    "The function resolves to environment image {}, which this server cannot start; build or register it (lamina env build {})",
-                    resolved.image, resolved.image
-                ),
-            )
-        })
+    /// The root file system of `image`: the engine's own for `host`, else the folder the
+    /// resolver's registry holds; or the error the caller sees when it has none.
+    fn image_root(&self, image: &ImageId) -> Result<ImageRoot, LambdaError> {
+        if image.as_str() == HOST_IMAGE {
+            return Ok(self.shared.host_image.clone());
+        }
+        self.resolver
+            .image_dir(image)
+            .map(ImageRoot::directory)
+            .ok_or_else(|| {
+                LambdaError::new(
+                    lamina_model::ErrorKind::InvalidRuntime,
+                    format!(
+                        "The function resolves to environment image {image}, which this server cannot start; build or register it (lamina env build {image})"
+                    ),
+                )
+            })
     }
 
     /// An invocation of a function whose bootstrap is missing or cannot be executed:
@@ -238,6 +220,15 @@ impl Engine {
             log_lines: lines,
             report,
         }
+    }
+}
+
+/// Gives a used environment back to the pool, or destroys it when it must not serve again
+/// (broken, or its function was drained meanwhile).
+fn give_back(lease: Lease<Env>, env: Env) {
+    let healthy = env.healthy();
+    if let Some(stale) = lease.finish(env, healthy) {
+        stale.destroy();
     }
 }
 

@@ -41,13 +41,14 @@ pub use error::EngineError;
 pub use front_door::{
     FunctionSource, InvocationType, InvokeCommand, InvokeError, InvokeOutcome, invoke,
 };
-pub use images::{EnvironmentResolver, HostResolver, ImageRegistry, ResolvedEnvironment};
+pub use images::{EnvironmentResolver, ResolvedEnvironment};
 pub use logs::{LogEvent, LogStore};
 pub use outcome::InvokeOutput;
 pub use pool::Throttle;
 pub use queue::{
     DEFAULT_FUNCTION_CONCURRENCY, LAMBDA_RETRY_DELAY_MS, Queue, QueueConfig, QueueStats,
 };
+pub use start::SandboxSetup;
 
 use environment::Env;
 /// Request ids are made where invocations run; the queue makes them too when it accepts an event.
@@ -101,8 +102,8 @@ pub struct Engine {
     shared: Arc<Shared>,
     pools: Arc<Pools<Env>>,
     idle_timeout: Duration,
-    /// Set once at start-up; read lock-free on every invoke. Unset: everything runs on `host`.
-    resolver: std::sync::OnceLock<Arc<dyn EnvironmentResolver>>,
+    /// Given at start; asked on every invoke (from memory) which image a version runs on.
+    resolver: Arc<dyn EnvironmentResolver>,
     /// The durable asynchronous queue, once started (`lamina server`); without it `Event`
     /// invokes run in the background from memory (`lamina local`).
     queue: std::sync::OnceLock<Arc<Queue>>,
@@ -112,17 +113,6 @@ impl Engine {
     /// The logs of every function.
     pub fn logs(&self) -> &Arc<LogStore> {
         &self.shared.logs
-    }
-
-    /// Gives the engine the resolver that decides each invocation's image (the control
-    /// plane's migration plans). Only the first call takes effect; false after that.
-    pub fn set_resolver(&self, resolver: Arc<dyn EnvironmentResolver>) -> bool {
-        self.resolver.set(resolver).is_ok()
-    }
-
-    /// The images this engine can start sandboxes on; register directory images here.
-    pub fn images(&self) -> &ImageRegistry {
-        &self.shared.images
     }
 
     /// Drops the warm environments of `function` (its code or configuration changed, or it

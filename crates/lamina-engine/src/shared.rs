@@ -1,4 +1,4 @@
-//! What every environment of one engine shares: the image registry, the runtime clients on disk, the
+//! What every environment of one engine shares: the `host` image's root, the runtime clients on disk, the
 //! sandbox configuration, a pool of ready network namespaces, the code cache and the logs.
 
 use std::net::TcpListener;
@@ -12,13 +12,13 @@ use lamina_sandbox::{ImageRoot, NetNamespace, PreparedInit, SandboxConfig};
 
 use crate::code_cache::CodeCache;
 use crate::error::EngineError;
-use crate::images::ImageRegistry;
 use crate::logs::LogStore;
 
 /// Shared state of an engine.
 pub struct Shared {
     pub(crate) account: Account,
-    pub(crate) images: ImageRegistry,
+    /// The root of the `host` image (directory images come from the resolver).
+    pub(crate) host_image: ImageRoot,
     pub(crate) runtimes_dir: PathBuf,
     pub(crate) sandbox: SandboxConfig,
     pub(crate) netns: NetnsPool,
@@ -51,7 +51,7 @@ impl Shared {
     ) -> Self {
         Self {
             account,
-            images: ImageRegistry::with_host(image),
+            host_image: image,
             runtimes_dir,
             sandbox,
             netns: NetnsPool::new(netns_target),

@@ -10,43 +10,44 @@ use lamina_store::Store;
 
 use crate::pool::Pools;
 use crate::shared::Shared;
-use crate::{Engine, EngineConfig, EngineError, code_cache, runtimes};
+use crate::{Engine, EngineConfig, EngineError, EnvironmentResolver, code_cache, runtimes};
+
+/// How an engine's sandboxes are set up; the default suits `lamina server`.
+#[derive(Debug, Default)]
+pub struct SandboxSetup {
+    /// The sandbox configuration; `None` makes the default one under the run folder, with a
+    /// cgroup parent named after it. `lamina local` commands give each process a cgroup
+    /// parent of its own, so that several of them side by side (or beside a server) never
+    /// reap each other's sandboxes at start-up.
+    pub config: Option<SandboxConfig>,
+    /// A `host` image built earlier; `None` builds one under the run folder. Short-lived
+    /// `lamina local` processes share one across runs instead of copying `/etc` each start.
+    pub host_image: Option<ImageRoot>,
+}
 
 impl Engine {
-    /// Starts an engine: reaps sandboxes a previous run left behind, installs the runtime
-    /// clients, prepares the `host` image, and starts the idle reaper.
+    /// Starts an engine: reaps sandboxes a previous run left behind (under its cgroup
+    /// parent only), installs the runtime clients, prepares the `host` image and starts the
+    /// idle reaper. `resolver` decides every invocation's image and knows every image's
+    /// root; `setup` says how sandboxes are set up.
     pub async fn start(
         cfg: EngineConfig,
         store: Arc<dyn Store>,
+        resolver: Arc<dyn EnvironmentResolver>,
+        setup: SandboxSetup,
     ) -> Result<Arc<Engine>, EngineError> {
-        let mut sandbox = SandboxConfig::new(&cfg.init_exe, &cfg.run_dir)?;
-        // Reaping at start-up kills everything under the cgroup parent: each data folder gets
-        // its own parent, so a server never reaps the live sandboxes of another one.
-        sandbox.cgroups = lamina_sandbox::CgroupLayout::detect(&cgroup_parent(&cfg.run_dir))?;
-        Self::start_with_sandbox(cfg, store, sandbox).await
-    }
-
-    /// Starts an engine whose sandboxes are set up by `sandbox` instead of the default
-    /// configuration: `lamina local` commands give each process a cgroup parent of its own,
-    /// so that several of them side by side (or beside a server) never reap each other's
-    /// sandboxes at start-up.
-    pub async fn start_with_sandbox(
-        cfg: EngineConfig,
-        store: Arc<dyn Store>,
-        sandbox: SandboxConfig,
-    ) -> Result<Arc<Engine>, EngineError> {
-        Self::start_with_image(cfg, store, sandbox, None).await
-    }
-
-    /// [`Engine::start_with_sandbox`] with a `host` image built earlier (`None` builds it
-    /// under the run folder): short-lived `lamina local` processes share one across runs
-    /// instead of copying `/etc` on every start.
-    pub async fn start_with_image(
-        cfg: EngineConfig,
-        store: Arc<dyn Store>,
-        sandbox: SandboxConfig,
-        host_image: Option<ImageRoot>,
-    ) -> Result<Arc<Engine>, EngineError> {
+        let sandbox = match setup.config {
+            Some(sandbox) => sandbox,
+            None => {
+                let mut sandbox = SandboxConfig::new(&cfg.init_exe, &cfg.run_dir)?;
+                // Reaping at start-up kills everything under the cgroup parent: each data
+                // folder gets its own parent, so a server never reaps the live sandboxes of
+                // another one.
+                sandbox.cgroups =
+                    lamina_sandbox::CgroupLayout::detect(&cgroup_parent(&cfg.run_dir))?;
+                sandbox
+            }
+        };
         std::fs::create_dir_all(&cfg.run_dir)
             .map_err(|e| EngineError::io("create", &cfg.run_dir, e))?;
         let reaped = {
@@ -60,7 +61,7 @@ impl Engine {
         }
         let runtimes_dir = cfg.run_dir.join("runtimes");
         runtimes::install(&runtimes_dir)?;
-        let image = match host_image {
+        let image = match setup.host_image {
             Some(image) => image,
             None => ImageRoot::host(&cfg.run_dir.join("image-host"), &sandbox.hostname)?,
         };
@@ -85,7 +86,7 @@ impl Engine {
             shared,
             pools: Pools::new(cfg.account_concurrency),
             idle_timeout: cfg.idle_timeout,
-            resolver: std::sync::OnceLock::new(),
+            resolver,
             queue: std::sync::OnceLock::new(),
         });
         let logs = lamina_logs::Logs::open(cfg.data_dir.join("logs"))

@@ -4,12 +4,15 @@
 //! version runs on now: for `RuntimeVersionConfig`, for the engine at every invoke, and for
 //! the migration status report.
 //!
-//! The catalog starts with `host`; the images side (`lamina env`) registers more with
-//! [`Environments::register_image`]. The scanner verdict shown by `lamina migrate status` comes
+//! This is the one registry of images: the catalog starts with `host`; the images side
+//! (`lamina env`, `--image-root`, default-image preparation) registers each other image once,
+//! with its manifest and its root folder, with [`Environments::register_image`], and the
+//! engine reads both from here (it keeps no registry of its own). The scanner verdict shown by `lamina migrate status` comes
 //! from a [`CompatibilityScanner`] set with [`Environments::set_scanner`]; without one, every
 //! verdict is "not scanned".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -142,6 +145,9 @@ pub fn settled(version: &FunctionVersion, image: &ImageId, outcome: Result<(), &
 pub struct Environments {
     clock: Arc<dyn Clock>,
     catalog: RwLock<Arc<ImageCatalog>>,
+    /// Where each directory image's root file system is (`host` has none: the engine
+    /// builds its own).
+    roots: RwLock<HashMap<ImageId, PathBuf>>,
     plans: RwLock<Arc<PlanSet>>,
     loaded: AtomicBool,
     scanner: OnceLock<Arc<dyn CompatibilityScanner>>,
@@ -169,6 +175,7 @@ impl Environments {
         Self {
             clock,
             catalog: RwLock::new(Arc::new(catalog)),
+            roots: RwLock::new(HashMap::new()),
             plans: RwLock::new(Arc::new(plans)),
             loaded: AtomicBool::new(false),
             scanner: OnceLock::new(),
@@ -356,8 +363,20 @@ impl Environments {
         read(&self.catalog)
     }
 
-    /// Adds or replaces an image (the images side calls this after a build or at start-up).
-    pub fn register_image(&self, manifest: ImageManifest) {
+    /// Adds or replaces an image (the images side calls this after a build or at start-up):
+    /// its manifest, and the folder of its root file system when the engine may start
+    /// sandboxes on it (`None`: known to the catalog only, as `host` and router tests are).
+    pub fn register_image(&self, manifest: ImageManifest, root: Option<PathBuf>) {
+        {
+            let mut roots = self
+                .roots
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match root {
+                Some(root) => roots.insert(manifest.id.clone(), root),
+                None => roots.remove(&manifest.id),
+            };
+        }
         let mut guard = self
             .catalog
             .write()
@@ -392,6 +411,10 @@ impl Environments {
         let removed = next.remove(id);
         *guard = Arc::new(next.clone());
         drop(guard);
+        self.roots
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
         self.refresh_plans(&next);
         Ok(removed)
     }
@@ -574,5 +597,13 @@ impl lamina_engine::EnvironmentResolver for Environments {
             runtime_version: r.runtime_version,
             served,
         }
+    }
+
+    fn image_dir(&self, image: &ImageId) -> Option<PathBuf> {
+        self.roots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(image)
+            .cloned()
     }
 }

@@ -4,8 +4,8 @@
 //! per plan, and as the [`CompatibilityScanner`] behind `lamina migrate status`.
 //!
 //! The work itself (debootstrap, probing, the on-disk catalog, ELF rules) is
-//! `lamina_images`'; this file decides what is allowed and keeps the in-memory catalog, the
-//! engine's image registry and the disk in step.
+//! `lamina_images`'; this file decides what is allowed and keeps the one registry of images
+//! ([`super::Environments`], which the engine reads) and the disk in step.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -230,14 +230,13 @@ impl Control {
         })
     }
 
-    /// Builds (or links from the cache) an image on the server and registers it with the
-    /// catalog and the engine; an image of that name already in the data folder (built by
+    /// Builds (or links from the cache) an image on the server and registers it (manifest
+    /// and root) where the engine finds it; an image of that name already in the data folder (built by
     /// `lamina env build` while the server ran) is loaded instead. Blocks a worker thread
     /// for the build's length.
     pub async fn build_image(
         &self,
         service: &ImageService,
-        engine: Option<&lamina_engine::Engine>,
         request: BuildImageRequest,
     ) -> LambdaResult<ImageManifest> {
         let recipe = Recipe::new(&request.base, &request.packages)
@@ -255,7 +254,7 @@ impl Control {
         // Built by `lamina env build` into this data folder while the server ran: load it.
         if service.catalog.contains(&id) {
             let stored = service.catalog.get(&id).map_err(images_error)?;
-            self.register_stored_image(&stored, engine);
+            self.register_stored_image(&stored);
             return Ok(stored.manifest);
         }
         let req = BuildRequest {
@@ -273,33 +272,20 @@ impl Control {
         .await
         .map_err(|e| LambdaError::service(format!("the image build stopped: {e}")))?
         .map_err(images_error)?;
-        self.register_stored_image(&stored, engine);
+        self.register_stored_image(&stored);
         Ok(stored.manifest)
     }
 
-    /// Puts an image from the disk catalog into the in-memory catalog and the engine.
-    pub fn register_stored_image(
-        &self,
-        image: &lamina_images::StoredImage,
-        engine: Option<&lamina_engine::Engine>,
-    ) {
-        self.environments.register_image(image.manifest.clone());
-        if let Some(engine) = engine {
-            engine.images().register(
-                image.manifest.id.clone(),
-                lamina_sandbox::ImageRoot::directory(image.rootfs.clone()),
-            );
-        }
+    /// Registers an image of the disk catalog (its manifest and root folder) in the one
+    /// registry of images, where the engine finds it.
+    pub fn register_stored_image(&self, image: &lamina_images::StoredImage) {
+        self.environments
+            .register_image(image.manifest.clone(), Some(image.rootfs.clone()));
     }
 
-    /// Removes image `id` from the catalog, the engine and the data folder, unless something
+    /// Removes image `id` from the registry of images and the data folder, unless something
     /// depends on it (409 naming what, from [`Control::image_dependents`]).
-    pub async fn delete_image(
-        &self,
-        service: &ImageService,
-        engine: Option<&lamina_engine::Engine>,
-        id: &str,
-    ) -> LambdaResult<()> {
+    pub async fn delete_image(&self, service: &ImageService, id: &str) -> LambdaResult<()> {
         let id = image_id(id)?;
         if !self.environments.catalog().contains(&id) {
             return Err(LambdaError::not_found(format!(
@@ -314,9 +300,6 @@ impl Control {
             )));
         }
         self.environments.remove_image(&id)?;
-        if let Some(engine) = engine {
-            engine.images().unregister(&id);
-        }
         let catalog = service.catalog.clone();
         let disk = id.clone();
         let removed = tokio::task::spawn_blocking(move || catalog.remove(&disk))

@@ -2,8 +2,8 @@
 //! whose runtime runs on an image that is not built yet is created `Pending` (updated
 //! `InProgress`), the image is built (debootstrap and/or Node.js from npm, progress in the
 //! server log) while concurrent creations needing it wait on the same preparation, then it
-//! is registered with the catalog and the engine and the functions are `Active`; a failed
-//! preparation leaves them `Failed` with the reason.
+//! is registered (manifest and root, where the engine finds it) and the functions are
+//! `Active`; a failed preparation leaves them `Failed` with the reason.
 //!
 //! The states are stored: a change that needs an image writes `Pending`/`InProgress` with
 //! the version, and the end of the preparation writes `Active`/`Successful` or `Failed`
@@ -26,8 +26,6 @@ use super::{Change, Control, ImageService};
 pub struct Preparer {
     /// The data folder's catalog and the build cache.
     pub service: ImageService,
-    /// The engine the prepared images are registered with.
-    pub engine: Option<Arc<lamina_engine::Engine>>,
     /// The Debian archive (default: the host's apt sources).
     pub mirror: Option<String>,
 }
@@ -182,13 +180,8 @@ impl Control {
             .and_then(|r| r.map_err(|e| e.to_string()));
             match built {
                 Ok(stored) => {
-                    environments.register_image(stored.manifest.clone());
-                    if let Some(engine) = &preparer.engine {
-                        engine.images().register(
-                            image.clone(),
-                            lamina_sandbox::ImageRoot::directory(stored.rootfs.clone()),
-                        );
-                    }
+                    environments
+                        .register_image(stored.manifest.clone(), Some(stored.rootfs.clone()));
                     tracing::info!(image = %image, seconds = started.elapsed().as_secs(), "environment image prepared");
                     environments.end_preparation(&image, Ok(()));
                 }

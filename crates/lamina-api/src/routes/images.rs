@@ -63,10 +63,7 @@ async fn build(
     LambdaJson(request): LambdaJson<BuildImageRequest>,
 ) -> ApiResult<Response> {
     let service = service(ext)?;
-    let manifest = state
-        .control
-        .build_image(&service, state.engine.as_deref(), request)
-        .await?;
+    let manifest = state.control.build_image(&service, request).await?;
     Ok((StatusCode::CREATED, Json(manifest)).into_response())
 }
 
@@ -76,10 +73,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let service = service(ext)?;
-    state
-        .control
-        .delete_image(&service, state.engine.as_deref(), &id)
-        .await?;
+    state.control.delete_image(&service, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -7,14 +7,17 @@
 //! function on that one image instead. A runtime no image serves is refused with the reason,
 //! never run by another version's interpreter.
 //!
-//! It does not start sandboxes (the engine does, on the roots registered here) and prints
-//! nothing itself: build progress goes to the [`Progress`] the caller gives.
+//! It is the local run's one registry of images: the engine, given it as its resolver at
+//! start, asks it for the root folder of each image it starts a sandbox on. It does not
+//! start sandboxes and prints nothing itself: build progress goes to the [`Progress`] the
+//! caller gives.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use lamina_engine::{EnvironmentResolver, ImageRegistry, ResolvedEnvironment};
-use lamina_images::{BuildRequest, DiskCatalog, Progress, StoredImage};
+use lamina_engine::{EnvironmentResolver, ResolvedEnvironment};
+use lamina_images::{BuildRequest, DiskCatalog, Progress};
 use lamina_model::environment::{ImageId, RuntimeVersion, ServedRuntime};
 use lamina_model::runtime::Runtime;
 use lamina_model::{Function, FunctionVersion};
@@ -38,6 +41,9 @@ pub struct LocalEnvironments {
     forced: Option<(ImageId, BTreeMap<String, ServedRuntime>)>,
     /// Runtime → the default image prepared for it, with its interpreter.
     prepared: RwLock<BTreeMap<String, (ImageId, ServedRuntime)>>,
+    /// Image → its root folder, for every image of the catalog taken so far (forced or
+    /// prepared); `host` is the engine's own.
+    roots: RwLock<HashMap<ImageId, PathBuf>>,
     source: ImageSource,
     /// One preparation at a time (two functions of one runtime share it).
     preparing: tokio::sync::Mutex<()>,
@@ -104,14 +110,14 @@ fn listed(runtimes: &BTreeMap<String, ServedRuntime>) -> String {
 
 impl LocalEnvironments {
     /// `host` serving `host_runtimes` (probed from `/`); with `forced`, every function runs
-    /// on that image of the catalog (`host` included), registered with `registry` here.
+    /// on that image of the catalog (`host` included).
     pub fn new(
         region: &str,
         host_runtimes: BTreeMap<String, ServedRuntime>,
         forced: Option<&str>,
         source: ImageSource,
-        registry: &ImageRegistry,
     ) -> Result<Self, LocalImageError> {
+        let mut roots = HashMap::new();
         let forced = match forced {
             None => None,
             Some("host") => Some((ImageId::host(), host_runtimes.clone())),
@@ -122,7 +128,7 @@ impl LocalEnvironments {
                 };
                 let id = ImageId::new(name).map_err(|_| unknown())?;
                 let stored = source.catalog.get(&id).map_err(|_| unknown())?;
-                register(registry, &stored);
+                roots.insert(id.clone(), stored.rootfs);
                 Some((id, stored.manifest.runtimes))
             }
         };
@@ -131,6 +137,7 @@ impl LocalEnvironments {
             host: host_runtimes,
             forced,
             prepared: RwLock::new(BTreeMap::new()),
+            roots: RwLock::new(roots),
             source,
             preparing: tokio::sync::Mutex::new(()),
         })
@@ -157,13 +164,8 @@ impl LocalEnvironments {
 
     /// Makes sure `runtime` has an image: nothing to do when the host (or the forced image)
     /// serves it; otherwise its default image is taken from the catalog, or built into it
-    /// (minutes the first time, reported to the progress sink), and registered with
-    /// `registry`.
-    pub async fn ensure(
-        &self,
-        runtime: Runtime,
-        registry: &ImageRegistry,
-    ) -> Result<(), LocalImageError> {
+    /// (minutes the first time, reported to the progress sink), and registered here.
+    pub async fn ensure(&self, runtime: Runtime) -> Result<(), LocalImageError> {
         let id = runtime.id();
         if self.placement(id).is_some() {
             return Ok(());
@@ -214,7 +216,10 @@ impl LocalEnvironments {
         .await
         .map_err(|e| failed(image.clone(), format!("the preparation task stopped: {e}")))?
         .map_err(|e| failed(image.clone(), e.to_string()))?;
-        register(registry, &stored);
+        self.roots
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(stored.manifest.id.clone(), stored.rootfs.clone());
         let mut prepared = self
             .prepared
             .write()
@@ -237,13 +242,6 @@ impl LocalEnvironments {
     }
 }
 
-fn register(registry: &ImageRegistry, stored: &StoredImage) {
-    registry.register(
-        stored.manifest.id.clone(),
-        lamina_sandbox::ImageRoot::directory(stored.rootfs.clone()),
-    );
-}
-
 impl EnvironmentResolver for LocalEnvironments {
     fn resolve(&self, _function: &Function, version: &FunctionVersion) -> ResolvedEnvironment {
         let runtime = version.spec.runtime;
@@ -258,6 +256,14 @@ impl EnvironmentResolver for LocalEnvironments {
             served: placement.map(|(_, served)| served),
             image,
         }
+    }
+
+    fn image_dir(&self, image: &ImageId) -> Option<PathBuf> {
+        self.roots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(image)
+            .cloned()
     }
 }
 
@@ -287,14 +293,10 @@ mod tests {
             "python3.11".to_string(),
             served("/usr/bin/python3.11", "3.11.2"),
         )]);
-        let registry = ImageRegistry::default();
-        let envs =
-            LocalEnvironments::new("us-east-1", host, None, source(dir.path()), &registry).unwrap();
-        envs.ensure("python3.11".parse().unwrap(), &registry)
-            .await
-            .unwrap();
+        let envs = LocalEnvironments::new("us-east-1", host, None, source(dir.path())).unwrap();
+        envs.ensure("python3.11".parse().unwrap()).await.unwrap();
         let err = envs
-            .ensure("python3.12".parse().unwrap(), &registry)
+            .ensure("python3.12".parse().unwrap())
             .await
             .unwrap_err();
         assert!(
@@ -302,7 +304,7 @@ mod tests {
                 .starts_with("no environment image serves python3.12: this machine's interpreters serve python3.11"),
             "{err}"
         );
-        assert!(registry.ids().is_empty());
+        assert!(envs.roots.read().unwrap().is_empty(), "no image taken");
     }
 
     #[tokio::test]
@@ -320,19 +322,12 @@ mod tests {
             .runtimes
             .insert("python3.13".into(), served("/usr/bin/python3.13", "3.13.5"));
         lamina_images::write_manifest(&image_dir.join("manifest.json"), &manifest).unwrap();
-        let registry = ImageRegistry::default();
-        let envs = LocalEnvironments::new(
-            "us-east-1",
-            BTreeMap::new(),
-            None,
-            source(dir.path()),
-            &registry,
-        )
-        .unwrap();
-        envs.ensure("python3.13".parse().unwrap(), &registry)
-            .await
-            .unwrap();
-        assert_eq!(registry.ids(), vec![ImageId::new("debian-13").unwrap()]);
+        let envs =
+            LocalEnvironments::new("us-east-1", BTreeMap::new(), None, source(dir.path())).unwrap();
+        envs.ensure("python3.13".parse().unwrap()).await.unwrap();
+        let d13 = ImageId::new("debian-13").unwrap();
+        let root = std::fs::canonicalize(image_dir.join("rootfs")).unwrap();
+        assert_eq!(envs.image_dir(&d13), Some(root.clone()));
         assert_eq!(
             envs.placement("python3.13"),
             Some((
@@ -346,11 +341,11 @@ mod tests {
             BTreeMap::new(),
             Some("debian-13"),
             source(dir.path()),
-            &registry,
         )
         .unwrap();
+        assert_eq!(forced.image_dir(&d13), Some(root));
         let err = forced
-            .ensure("nodejs22.x".parse().unwrap(), &registry)
+            .ensure("nodejs22.x".parse().unwrap())
             .await
             .unwrap_err();
         assert_eq!(
@@ -363,7 +358,6 @@ mod tests {
                 BTreeMap::new(),
                 Some("debian-99"),
                 source(dir.path()),
-                &registry
             )
             .is_err()
         );

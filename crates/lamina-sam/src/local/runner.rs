@@ -205,22 +205,9 @@ impl Runner {
                 None
             }
         };
-        let engine = match Engine::start_with_image(
-            config,
-            Arc::clone(&store) as Arc<dyn Store>,
-            sandbox,
-            host_image,
-        )
-        .await
-        {
-            Ok(engine) => engine,
-            Err(e) => {
-                cleanup.run();
-                return Err(e.into());
-            }
-        };
         // The host's interpreters, probed as the server probes its images; other runtimes
-        // run on their default images.
+        // run on their default images. The local environments are the engine's resolver and
+        // the registry of the images it starts sandboxes on.
         let host_runtimes = tokio::task::spawn_blocking(|| {
             lamina_images::probe::probe_runtimes(std::path::Path::new("/"))
         })
@@ -236,16 +223,31 @@ impl Runner {
             host_runtimes,
             opts.environment.as_deref(),
             source,
-            engine.images(),
         ) {
             Ok(e) => Arc::new(e),
             Err(e) => {
-                engine.shutdown();
+                cleanup.run();
                 return Err(e.into());
             }
         };
-        engine
-            .set_resolver(Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>);
+        let setup = lamina_engine::SandboxSetup {
+            config: Some(sandbox),
+            host_image,
+        };
+        let engine = match Engine::start(
+            config,
+            Arc::clone(&store) as Arc<dyn Store>,
+            Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>,
+            setup,
+        )
+        .await
+        {
+            Ok(engine) => engine,
+            Err(e) => {
+                cleanup.run();
+                return Err(e.into());
+            }
+        };
         Ok(Runner {
             project,
             engine,
@@ -345,7 +347,7 @@ impl Runner {
             .map_err(|e| not_runnable(e.to_string()))?;
         // Its image, prepared the first time a function of this runtime runs.
         self.environments
-            .ensure(typed_runtime, self.engine.images())
+            .ensure(typed_runtime)
             .await
             .map_err(|e| not_runnable(e.to_string()))?;
         let code_dir = f.code_dir(&self.project.template_dir).ok_or_else(|| {
@@ -489,11 +491,7 @@ impl Runner {
             else {
                 continue;
             };
-            if let Err(e) = self
-                .environments
-                .ensure(runtime, self.engine.images())
-                .await
-            {
+            if let Err(e) = self.environments.ensure(runtime).await {
                 self.warn_once(&format!("{id}/image"), &format!("{id}: {e}"));
             }
         }

@@ -163,11 +163,6 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     limits.package.max_unzipped_bytes = args.max_unzipped_bytes;
     limits.concurrent_executions = args.account_concurrency;
     let store: Arc<dyn lamina_store::Store> = Arc::new(store);
-    let engine = if args.no_engine {
-        None
-    } else {
-        start_engine(&args, &data_dir, &account, &limits, Arc::clone(&store)).await
-    };
     let clock: Arc<dyn Clock> = match &args.now {
         Some(raw) => {
             let at = parse_instant(raw).context("--now")?;
@@ -176,9 +171,22 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         }
         None => Arc::new(SystemClock),
     };
-    let control = Arc::new(Control::new(store, account, limits, clock));
+    let control = Arc::new(Control::new(
+        Arc::clone(&store),
+        account.clone(),
+        limits.clone(),
+        clock,
+    ));
     let environments = Arc::clone(control.environments());
-    register_images(&args, &data_dir, &control, engine.as_deref())?;
+    // The engine gets the control plane's environments at start: they decide each
+    // invocation's image and are the one registry of images (manifests and roots).
+    let engine = if args.no_engine {
+        None
+    } else {
+        let resolver = Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>;
+        start_engine(&args, &data_dir, &account, &limits, store, resolver).await
+    };
+    register_images(&args, &data_dir, &control)?;
     environments.set_scanner(Arc::new(lamina_api::control::StoreScanner::new(
         Arc::clone(control.store()),
     )));
@@ -187,10 +195,8 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("loading migration plans: {e}"))?;
     if let Some(engine) = &engine {
-        engine
-            .set_resolver(Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>);
         follow_changes(&control, engine);
-        // After the resolver: events waiting from before a restart start running at once.
+        // After the plans are loaded: events waiting from before a restart start running at once.
         // The queue ages and schedules events on the machine's clock, even under --now.
         engine
             .start_queue(lamina_engine::QueueConfig {
@@ -207,7 +213,6 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             catalog: lamina_images::DiskCatalog::new(&data_dir),
             cache_dir: lamina_images::cache_dir(),
         },
-        engine: engine.clone(),
         mirror: args.image_mirror.clone(),
     });
     control.prepare_missing_images().await;
@@ -391,6 +396,7 @@ async fn start_engine(
     account: &Account,
     limits: &ControlLimits,
     store: Arc<dyn lamina_store::Store>,
+    resolver: Arc<dyn lamina_engine::EnvironmentResolver>,
 ) -> Option<Arc<lamina_engine::Engine>> {
     let init_exe = match std::env::current_exe() {
         Ok(p) => p,
@@ -411,7 +417,8 @@ async fn start_engine(
         package_limits: limits.package.clone(),
         netns_pool: 4,
     };
-    match lamina_engine::Engine::start(config, store).await {
+    let setup = lamina_engine::SandboxSetup::default();
+    match lamina_engine::Engine::start(config, store, resolver, setup).await {
         Ok(engine) => Some(engine),
         Err(e) => {
             tracing::error!(error = %e, "the invoke engine could not start (it needs root, namespaces and cgroups); serving the control plane only");
@@ -421,13 +428,13 @@ async fn start_engine(
 }
 
 /// Puts `host` (its manifest probed from `/`), every `--image-root` (probed from its
-/// folder) and every image of the data folder's catalog (`lamina env build`) in the image
-/// catalog, and the directory images in the engine's registry.
+/// folder) and every image of the data folder's catalog (`lamina env build`) in the one
+/// registry of images (the control plane's environments, where the engine finds each
+/// directory image's root).
 fn register_images(
     args: &ServerArgs,
     data_dir: &std::path::Path,
     control: &Control,
-    engine: Option<&lamina_engine::Engine>,
 ) -> anyhow::Result<()> {
     let environments = control.environments();
     let started = std::time::Instant::now();
@@ -444,7 +451,7 @@ fn register_images(
         ms = started.elapsed().as_millis() as u64,
         "host image probed"
     );
-    environments.register_image(host);
+    environments.register_image(host, None);
     for spec in &args.image_roots {
         let (name, dir) = spec
             .split_once('=')
@@ -459,12 +466,7 @@ fn register_images(
             root.join("etc").is_dir() || root.join("usr/lib/os-release").exists(),
             "--image-root {spec:?}: no etc/os-release under {dir}"
         );
-        environments.register_image(lamina_images::probe(&root, id.clone()));
-        if let Some(engine) = engine {
-            engine
-                .images()
-                .register(id.clone(), lamina_sandbox::ImageRoot::directory(root));
-        }
+        environments.register_image(lamina_images::probe(&root, id.clone()), Some(root));
         tracing::info!(image = %id, root = %dir, "image registered");
     }
     for image in lamina_images::DiskCatalog::new(data_dir).load() {
@@ -472,7 +474,7 @@ fn register_images(
             tracing::warn!(image = %image.manifest.id, "an image of the data folder has the name of an --image-root; keeping the --image-root");
             continue;
         }
-        control.register_stored_image(&image, engine);
+        control.register_stored_image(&image);
         tracing::info!(image = %image.manifest.id, root = %image.rootfs.display(), "image loaded");
     }
     Ok(())
