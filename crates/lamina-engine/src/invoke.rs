@@ -8,6 +8,7 @@ use lamina_model::{Function, FunctionVersion, LambdaError};
 use lamina_sandbox::ImageRoot;
 
 use lamina_model::environment::{HOST_IMAGE, ImageId};
+use tracing::Instrument;
 
 use crate::environment::{Env, Request};
 use crate::launch::LaunchFault;
@@ -58,9 +59,31 @@ impl Engine {
     /// Runs one invocation synchronously (RequestResponse). A throttle or a function Lamina
     /// cannot run is an API error; everything that goes wrong in the function is an output
     /// with an error payload.
+    ///
+    /// Everything it logs, down to the environment and the sandbox, is inside one `invoke`
+    /// span: function, qualifier, version, request id, then the image and whether the start
+    /// was cold once they are known (`--log-format json` prints them with every line).
     pub async fn invoke(&self, mut req: InvokeRequest) -> Result<InvokeOutput, LambdaError> {
-        let resolved = self.resolve_environment(&req.function, &req.version);
         let request_id = req.request_id.take().unwrap_or_else(request_id);
+        let span = tracing::info_span!(
+            "invoke",
+            function = %req.function.name,
+            qualifier = qualifier_of(&req.invoked_arn),
+            version = %req.version.version,
+            request_id = %request_id,
+            image = tracing::field::Empty,
+            cold = tracing::field::Empty,
+        );
+        self.invoke_in_span(req, request_id).instrument(span).await
+    }
+
+    async fn invoke_in_span(
+        &self,
+        req: InvokeRequest,
+        request_id: String,
+    ) -> Result<InvokeOutput, LambdaError> {
+        let resolved = self.resolve_environment(&req.function, &req.version);
+        tracing::Span::current().record("image", tracing::field::display(&resolved.image));
         let (lease, mut env) = match self.lease_env(&req.function, &req.version, &resolved).await {
             Ok(leased) => leased,
             Err(LeaseFault::Refused(e)) => return Err(e),
@@ -94,7 +117,7 @@ impl Engine {
                     client_context: req.client_context,
                     version: req.version.version.clone(),
                 },
-                &self.shared,
+                self.shared.env_settings(),
             )
             .await;
         give_back(lease, env);
@@ -124,8 +147,11 @@ impl Engine {
             env.destroy();
         }
         if let Some(env) = lease.env.take() {
+            tracing::Span::current().record("cold", false);
             return Ok((lease, env));
         }
+        tracing::Span::current().record("cold", true);
+        tracing::info!(function = %function.name, image = %resolved.image, "starting an execution environment");
         let root = self
             .image_root(&resolved.image)
             .map_err(LeaseFault::Refused)?;
@@ -232,6 +258,12 @@ fn give_back(lease: Lease<Env>, env: Env) {
     }
 }
 
+/// The qualifier of an invoked ARN (`$LATEST` when it has none), for the invoke span.
+fn qualifier_of(invoked_arn: &str) -> &str {
+    // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+    invoked_arn.split(':').nth(7).unwrap_or("$LATEST")
+}
+
 /// A request id, a version 4 UUID like Lambda's. From the thread's random generator rather
 /// than `Uuid::new_v4`, which makes a `getrandom` system call for every invoke.
 pub(crate) fn request_id() -> String {
@@ -242,6 +274,14 @@ pub(crate) fn request_id() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_span_names_the_qualifier_or_latest() {
+        let arn = "arn:aws:lambda:us-east-1:000000000000:function:f";
+        assert_eq!(super::qualifier_of(arn), "$LATEST");
+        assert_eq!(super::qualifier_of(&format!("{arn}:live")), "live");
+        assert_eq!(super::qualifier_of(&format!("{arn}:3")), "3");
+    }
+
     #[test]
     fn request_ids_are_distinct_v4_uuids() {
         let a = uuid::Uuid::parse_str(&super::request_id()).unwrap();

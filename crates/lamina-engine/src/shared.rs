@@ -66,6 +66,14 @@ impl Shared {
         }
     }
 
+    /// The settings every invocation of this engine runs under.
+    pub(crate) fn env_settings(&self) -> crate::environment::Settings {
+        crate::environment::Settings {
+            init_timeout: self.init_timeout,
+            billing_granularity_ms: self.billing_granularity_ms,
+        }
+    }
+
     /// A sandbox id unique to this engine instance.
     pub(crate) fn next_sandbox_id(&self) -> String {
         format!(

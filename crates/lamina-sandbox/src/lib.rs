@@ -21,6 +21,7 @@
 mod cgroup;
 mod error;
 mod exit_status;
+mod handle;
 mod image;
 mod init;
 mod kernel;
@@ -40,6 +41,7 @@ mod tmp_image;
 pub use cgroup::CgroupLayout;
 pub use error::SandboxError;
 pub use exit_status::{ExitStatus, signal_name};
+pub use handle::SandboxHandle;
 pub use image::{ImageRoot, SANDBOX_USER};
 pub use init::init_main;
 pub use kernel::{Kernel, RealKernel};

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use lamina_runtime_api::{MAX_EXTENSIONS, ShutdownReason};
+use lamina_sandbox::SandboxHandle;
 
 use super::Env;
 
@@ -63,7 +64,7 @@ pub(crate) fn environment(env: &[(String, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
-impl Env {
+impl<S: SandboxHandle> Env<S> {
     /// Sends SHUTDOWN (`reason`) to the extensions registered for it and waits until each
     /// has called `/event/next` again or every extension process has exited, at most
     /// [`SHUTDOWN_BUDGET`]. Telemetry subscribers get their last batches first. Returns at

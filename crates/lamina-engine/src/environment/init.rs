@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use lamina_runtime_api::InitOutcome;
+use lamina_sandbox::SandboxHandle;
 use serde_json::json;
 
 use super::{Env, RuntimeState};
@@ -22,7 +23,7 @@ enum Early {
     TimedOut,
 }
 
-impl Env {
+impl<S: SandboxHandle> Env<S> {
     /// Restarts the runtime if needed and waits for its init; on failure, how the invocation
     /// that waited for it ends.
     pub(super) async fn init(

@@ -7,13 +7,13 @@
 use std::time::{Duration, Instant};
 
 use lamina_runtime_api::{Invocation, InvokeOutcome};
+use lamina_sandbox::SandboxHandle;
 use serde_json::json;
 
-use super::{Env, Request, RuntimeState, lock};
+use super::{Env, Request, RuntimeState, Settings, lock};
 use crate::ending::Ending;
 use crate::outcome::InvokeOutput;
 use crate::report::{self, Report};
-use crate::shared::Shared;
 
 /// What the race of one invoke produced.
 enum Raced {
@@ -22,10 +22,10 @@ enum Raced {
     Exited(String),
 }
 
-impl Env {
+impl<S: SandboxHandle> Env<S> {
     /// Runs one invocation: init first if the runtime has not finished it, then the invoke
     /// under the function's timeout. Every failure becomes Lambda's error payload.
-    pub async fn invoke(&mut self, req: Request, shared: &Shared) -> InvokeOutput {
+    pub async fn invoke(&mut self, req: Request, settings: Settings) -> InvokeOutput {
         // The first invocation of a cold environment shows its INIT_START line too.
         let first_line = match self.cold_from.take() {
             Some(from) => from,
@@ -35,11 +35,11 @@ impl Env {
         let mut init_duration = None;
         if self.state.needs_init() {
             let began = Instant::now();
-            let init = self.init(shared.init_timeout, timeout).await;
+            let init = self.init(settings.init_timeout, timeout).await;
             init_duration = Some(began.elapsed());
             if let Err(ending) = init {
                 let timing = (Duration::ZERO, init_duration);
-                return self.finish(req, first_line, ending, timing, shared);
+                return self.finish(req, first_line, ending, timing, settings);
             }
         }
         lock(&self.stream).push(report::start_line(&req.request_id, &req.version));
@@ -115,7 +115,7 @@ impl Env {
             ending,
             (duration, init_duration),
             overrun,
-            shared,
+            settings,
         )
     }
 
@@ -170,9 +170,9 @@ impl Env {
         first_line: u64,
         ending: Ending,
         timing: (Duration, Option<Duration>),
-        shared: &Shared,
+        settings: Settings,
     ) -> InvokeOutput {
-        self.finish_with(req, first_line, ending, timing, false, shared)
+        self.finish_with(req, first_line, ending, timing, false, settings)
     }
 
     /// [`Env::finish`], where `overrun` says extensions outlasted the timeout after the
@@ -184,7 +184,7 @@ impl Env {
         ending: Ending,
         timing: (Duration, Option<Duration>),
         overrun: bool,
-        shared: &Shared,
+        settings: Settings,
     ) -> InvokeOutput {
         let (duration, init_duration) = timing;
         self.capture.flush();
@@ -197,7 +197,7 @@ impl Env {
         let report = Report {
             request_id: req.request_id.clone(),
             duration,
-            billed_ms: report::billed_ms(duration, shared.billing_granularity_ms),
+            billed_ms: report::billed_ms(duration, settings.billing_granularity_ms),
             memory_size_mb: self.memory_mb,
             max_memory_used_mb: max_memory.div_ceil(1024 * 1024),
             init_duration,

@@ -8,17 +8,24 @@
 //! writes its END/REPORT, `extensions.rs` finds the layers' external extensions and shuts
 //! them down. The runtime's lifecycle is [`RuntimeState`]. Every phase also emits Lambda's
 //! `platform.*` telemetry records through the Runtime API's [`Telemetry`].
+//!
+//! An environment runs over [`SandboxHandle`], not the sandbox itself: `tests.rs` drives the
+//! state machine (init, init error, timeout, crash, restart in place) over a fake sandbox and
+//! the real Runtime API, with a scripted runtime, and no root.
 
 mod extensions;
 mod init;
 mod invoke;
 mod start;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use lamina_runtime_api::{RuntimeApi, ShutdownReason, Telemetry};
-use lamina_sandbox::Sandbox;
+use lamina_sandbox::{Sandbox, SandboxHandle};
 
 use crate::error::EngineError;
 use crate::launch::LaunchFault;
@@ -60,10 +67,11 @@ impl RuntimeState {
     }
 }
 
-/// A warm or starting execution environment.
-pub struct Env {
+/// A warm or starting execution environment, over a started sandbox `S` (the real
+/// [`Sandbox`] outside tests).
+pub struct Env<S = Sandbox> {
     state: RuntimeState,
-    sandbox: Sandbox,
+    sandbox: S,
     api: RuntimeApi,
     capture: Capture,
     stream: Arc<Mutex<LogStream>>,
@@ -81,6 +89,16 @@ pub struct Env {
     telemetry: Telemetry,
     /// `runtimeVersion` and `runtimeVersionArn` for `platform.initStart`.
     runtime_version: Option<(String, String)>,
+}
+
+/// The engine-wide settings an invocation runs under.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long a runtime may take to reach its first `/next` before init is retried once
+    /// under the function's timeout.
+    pub init_timeout: Duration,
+    /// Billing granularity in ms.
+    pub billing_granularity_ms: u64,
 }
 
 /// What one invoke hands to the environment.
@@ -101,7 +119,7 @@ fn lock(m: &Mutex<LogStream>) -> std::sync::MutexGuard<'_, LogStream> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl Env {
+impl<S: SandboxHandle> Env<S> {
     /// Whether it may serve another invocation (pooled) or must be destroyed.
     pub fn healthy(&self) -> bool {
         self.state != RuntimeState::Broken
