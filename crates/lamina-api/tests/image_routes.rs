@@ -5,22 +5,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::Request;
 use axum::{Extension, Router};
-use base64::Engine as _;
-use http_body_util::BodyExt;
 use lamina_api::control::ImageService;
 use lamina_api::{AppState, Control, ControlLimits};
 use lamina_model::environment::{ImageId, ImageManifest, parse_plan_toml};
 use lamina_model::{Account, Clock, FixedClock};
-use serde_json::{Value, json};
+use serde_json::json;
+
+use common::{call, zip_b64};
 use time::macros::datetime;
-use tower::ServiceExt;
 
 const SEED: &str = include_str!("../../../docs/examples/amazon-linux-2019.toml");
 
@@ -76,50 +74,6 @@ fn app() -> App {
     }
 }
 
-async fn call(app: &App, method: &str, path: &str, body: Option<Value>) -> (u16, String, Value) {
-    let mut req = Request::builder().method(method).uri(path);
-    let body = match body {
-        Some(v) => {
-            req = req.header("content-type", "application/json");
-            Body::from(serde_json::to_vec(&v).unwrap())
-        }
-        None => Body::empty(),
-    };
-    let resp = app
-        .router
-        .clone()
-        .oneshot(req.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let kind = resp
-        .headers()
-        .get("x-amzn-errortype")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let value = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    (status, kind, value)
-}
-
-fn zip_b64(files: &[(&str, &[u8])]) -> String {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut buf);
-        for (name, bytes) in files {
-            z.start_file(*name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            z.write_all(bytes).unwrap();
-        }
-        z.finish().unwrap();
-    }
-    base64::engine::general_purpose::STANDARD.encode(buf.into_inner())
-}
-
 async fn create(app: &App, name: &str, files: &[(&str, &[u8])]) {
     let body = json!({
         "FunctionName": name,
@@ -128,14 +82,14 @@ async fn create(app: &App, name: &str, files: &[(&str, &[u8])]) {
         "Handler": "app.handler",
         "Code": { "ZipFile": zip_b64(files) },
     });
-    let (status, _, body) = call(app, "POST", "/2015-03-31/functions", Some(body)).await;
+    let (status, _, body) = call(&app.router, "POST", "/2015-03-31/functions", Some(body)).await;
     assert_eq!(status, 201, "{body}");
 }
 
 #[tokio::test]
 async fn list_show_and_unknown_images() {
     let app = app();
-    let (status, _, body) = call(&app, "GET", "/lamina/images", None).await;
+    let (status, _, body) = call(&app.router, "GET", "/lamina/images", None).await;
     assert_eq!(status, 200);
     let ids: Vec<&str> = body["Images"]
         .as_array()
@@ -145,13 +99,13 @@ async fn list_show_and_unknown_images() {
         .collect();
     assert_eq!(ids, ["debian-12", "debian-13", "host"]);
     assert_eq!(body["Images"][0]["library_count"], 2);
-    let (status, _, body) = call(&app, "GET", "/lamina/images/debian-12", None).await;
+    let (status, _, body) = call(&app.router, "GET", "/lamina/images/debian-12", None).await;
     assert_eq!(status, 200);
     assert_eq!(body["os_version"], "12");
-    let (status, kind, body) = call(&app, "GET", "/lamina/images/debian-99", None).await;
+    let (status, kind, body) = call(&app.router, "GET", "/lamina/images/debian-99", None).await;
     assert_eq!((status, kind.as_str()), (404, "ResourceNotFoundException"));
     assert_eq!(body["Message"], "no image debian-99 in the catalog");
-    let (status, _, _) = call(&app, "GET", "/lamina/images/Not_An_Id", None).await;
+    let (status, _, _) = call(&app.router, "GET", "/lamina/images/Not_An_Id", None).await;
     assert_eq!(status, 400);
 }
 
@@ -159,23 +113,29 @@ async fn list_show_and_unknown_images() {
 async fn removal_is_refused_while_a_plan_or_function_needs_the_image() {
     let app = app();
     let plan = serde_json::to_value(parse_plan_toml(SEED).unwrap()).unwrap();
-    let (status, _, _) = call(&app, "POST", "/lamina/plans", Some(plan)).await;
+    let (status, _, _) = call(&app.router, "POST", "/lamina/plans", Some(plan)).await;
     assert_eq!(status, 201);
-    let (status, kind, body) = call(&app, "DELETE", "/lamina/images/debian-12", None).await;
+    let (status, kind, body) = call(&app.router, "DELETE", "/lamina/images/debian-12", None).await;
     assert_eq!((status, kind.as_str()), (409, "ResourceConflictException"));
     let msg = body["Message"].as_str().unwrap();
     assert!(msg.contains("migration plan amazon-linux-2019"), "{msg}");
     // Nothing changed.
-    let (status, _, _) = call(&app, "GET", "/lamina/images/debian-12", None).await;
+    let (status, _, _) = call(&app.router, "GET", "/lamina/images/debian-12", None).await;
     assert_eq!(status, 200);
-    let (status, _, _) = call(&app, "DELETE", "/lamina/plans/amazon-linux-2019", None).await;
+    let (status, _, _) = call(
+        &app.router,
+        "DELETE",
+        "/lamina/plans/amazon-linux-2019",
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     // Now free: removed (it was registered without a folder, so only the catalog changes).
-    let (status, _, _) = call(&app, "DELETE", "/lamina/images/debian-12", None).await;
+    let (status, _, _) = call(&app.router, "DELETE", "/lamina/images/debian-12", None).await;
     assert_eq!(status, 204);
-    let (status, _, _) = call(&app, "GET", "/lamina/images/debian-12", None).await;
+    let (status, _, _) = call(&app.router, "GET", "/lamina/images/debian-12", None).await;
     assert_eq!(status, 404);
-    let (status, _, body) = call(&app, "DELETE", "/lamina/images/host", None).await;
+    let (status, _, body) = call(&app.router, "DELETE", "/lamina/images/host", None).await;
     assert_eq!(status, 400, "{body}");
     assert!(app.data.path().exists());
 }
@@ -192,12 +152,13 @@ async fn bad_build_requests_change_nothing() {
         (json!({"Base": "debian-12", "Name": "Bad Name"}), "image id"),
         (json!({"Base": "debian-12"}), "exists already"),
     ] {
-        let (status, _, got) = call(&app, "POST", "/lamina/images", Some(body.clone())).await;
+        let (status, _, got) =
+            call(&app.router, "POST", "/lamina/images", Some(body.clone())).await;
         assert!(status == 400 || status == 409, "{body} → {status} {got}");
         let msg = got["Message"].as_str().unwrap().to_lowercase();
         assert!(msg.contains(&want.to_lowercase()), "{body} → {msg}");
     }
-    let (_, _, body) = call(&app, "GET", "/lamina/images", None).await;
+    let (_, _, body) = call(&app.router, "GET", "/lamina/images", None).await;
     assert_eq!(body["Images"].as_array().unwrap().len(), 3);
 }
 
@@ -214,7 +175,7 @@ async fn scanner_routes_and_migrate_status_verdicts() {
     .await;
     create(&app, "scripts", &[("app.py", b"x=1")]).await;
     let (status, _, r) = call(
-        &app,
+        &app.router,
         "GET",
         "/lamina/functions/native/scan?image=debian-12",
         None,
@@ -224,7 +185,7 @@ async fn scanner_routes_and_migrate_status_verdicts() {
     assert_eq!(r["verdict"], "compatible");
     assert_eq!(r["elf_files"], json!(["/var/task/bin/true"]));
     let (_, _, r) = call(
-        &app,
+        &app.router,
         "GET",
         "/lamina/functions/scripts/scan?image=debian-12",
         None,
@@ -232,7 +193,7 @@ async fn scanner_routes_and_migrate_status_verdicts() {
     .await;
     assert_eq!(r["verdict"], "no native code");
     let (status, _, _) = call(
-        &app,
+        &app.router,
         "GET",
         "/lamina/functions/native/scan?image=debian-99",
         None,
@@ -240,28 +201,33 @@ async fn scanner_routes_and_migrate_status_verdicts() {
     .await;
     assert_eq!(status, 404);
     let (status, _, _) = call(
-        &app,
+        &app.router,
         "GET",
         "/lamina/functions/missing/scan?image=debian-12",
         None,
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _, _) = call(&app, "GET", "/lamina/functions/native/scan", None).await;
+    let (status, _, _) = call(&app.router, "GET", "/lamina/functions/native/scan", None).await;
     assert_eq!(status, 400);
 
     let plan = serde_json::to_value(parse_plan_toml(SEED).unwrap()).unwrap();
-    call(&app, "POST", "/lamina/plans", Some(plan)).await;
-    let (status, _, impact) =
-        call(&app, "GET", "/lamina/plans/amazon-linux-2019/impact", None).await;
+    call(&app.router, "POST", "/lamina/plans", Some(plan)).await;
+    let (status, _, impact) = call(
+        &app.router,
+        "GET",
+        "/lamina/plans/amazon-linux-2019/impact",
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{impact}");
     assert_eq!(impact["image"], "debian-13");
     assert_eq!(impact["affected"], 0);
     assert_eq!(impact["functions"].as_array().unwrap().len(), 2);
-    let (status, _, _) = call(&app, "GET", "/lamina/plans/nope/impact", None).await;
+    let (status, _, _) = call(&app.router, "GET", "/lamina/plans/nope/impact", None).await;
     assert_eq!(status, 404);
 
-    let (_, _, st) = call(&app, "GET", "/lamina/migration/status", None).await;
+    let (_, _, st) = call(&app.router, "GET", "/lamina/migration/status", None).await;
     let native = st["functions"]
         .as_array()
         .unwrap()

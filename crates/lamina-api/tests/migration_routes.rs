@@ -4,20 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
+mod common;
+
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::Request;
-use base64::Engine as _;
-use http_body_util::BodyExt;
 use lamina_api::{AppState, Control, ControlLimits};
 use lamina_model::environment::{ImageId, ImageManifest, parse_plan_toml};
 use lamina_model::{Account, Clock, FixedClock};
 use serde_json::{Value, json};
+
+use common::{call, zip_b64};
 use time::macros::datetime;
-use tower::ServiceExt;
 
 const SEED: &str = include_str!("../../../docs/examples/amazon-linux-2019.toml");
 const OPT_IN: &str = "arn:aws:lambda:::awslayer:AmazonLinux1803";
@@ -55,51 +53,8 @@ fn app() -> App {
     }
 }
 
-/// (status, error type header, JSON body)
-async fn call(app: &App, method: &str, path: &str, body: Option<Value>) -> (u16, String, Value) {
-    let mut req = Request::builder().method(method).uri(path);
-    let body = match body {
-        Some(v) => {
-            req = req.header("content-type", "application/json");
-            Body::from(serde_json::to_vec(&v).unwrap())
-        }
-        None => Body::empty(),
-    };
-    let resp = app
-        .router
-        .clone()
-        .oneshot(req.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let kind = resp
-        .headers()
-        .get("x-amzn-errortype")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let value = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    (status, kind, value)
-}
-
 fn seed_json() -> Value {
     serde_json::to_value(parse_plan_toml(SEED).unwrap()).unwrap()
-}
-
-fn zip_of(name: &str, text: &str) -> String {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut buf);
-        z.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        z.write_all(text.as_bytes()).unwrap();
-        z.finish().unwrap();
-    }
-    base64::engine::general_purpose::STANDARD.encode(buf.into_inner())
 }
 
 fn function_body(name: &str, layers: &[&str]) -> Value {
@@ -108,13 +63,13 @@ fn function_body(name: &str, layers: &[&str]) -> Value {
         "Runtime": "python3.12",
         "Role": "arn:aws:iam::000000000000:role/lambda",
         "Handler": "app.handler",
-        "Code": { "ZipFile": zip_of("app.py", "def handler(e, c):\n    return e\n") },
+        "Code": { "ZipFile": zip_b64(&[("app.py", &b"def handler(e, c):\n    return e\n"[..])]) },
         "Layers": layers,
     })
 }
 
 async fn plans(app: &App) -> Vec<String> {
-    let (status, _, body) = call(app, "GET", "/lamina/plans", None).await;
+    let (status, _, body) = call(&app.router, "GET", "/lamina/plans", None).await;
     assert_eq!(status, 200);
     body["Plans"]
         .as_array()
@@ -126,7 +81,7 @@ async fn plans(app: &App) -> Vec<String> {
 
 async fn configuration(app: &App, name: &str) -> Value {
     let (status, _, body) = call(
-        app,
+        &app.router,
         "GET",
         &format!("/2015-03-31/functions/{name}/configuration"),
         None,
@@ -139,21 +94,33 @@ async fn configuration(app: &App, name: &str) -> Value {
 #[tokio::test]
 async fn the_seed_plan_applies_reads_back_and_replaces() {
     let app = app();
-    let (status, _, body) = call(&app, "POST", "/lamina/plans", Some(seed_json())).await;
+    let (status, _, body) = call(&app.router, "POST", "/lamina/plans", Some(seed_json())).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body, seed_json());
-    let (status, _, got) = call(&app, "GET", "/lamina/plans/amazon-linux-2019", None).await;
+    let (status, _, got) = call(&app.router, "GET", "/lamina/plans/amazon-linux-2019", None).await;
     assert_eq!((status, got), (200, seed_json()));
     let mut changed = seed_json();
     changed["description"] = json!("moved");
-    let (status, _, _) = call(&app, "POST", "/lamina/plans", Some(changed.clone())).await;
+    let (status, _, _) = call(&app.router, "POST", "/lamina/plans", Some(changed.clone())).await;
     assert_eq!(status, 200);
     assert_eq!(plans(&app).await, ["amazon-linux-2019"]);
-    let (_, _, got) = call(&app, "GET", "/lamina/plans/amazon-linux-2019", None).await;
+    let (_, _, got) = call(&app.router, "GET", "/lamina/plans/amazon-linux-2019", None).await;
     assert_eq!(got["description"], "moved");
-    let (status, _, _) = call(&app, "DELETE", "/lamina/plans/amazon-linux-2019", None).await;
+    let (status, _, _) = call(
+        &app.router,
+        "DELETE",
+        "/lamina/plans/amazon-linux-2019",
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
-    let (status, kind, _) = call(&app, "DELETE", "/lamina/plans/amazon-linux-2019", None).await;
+    let (status, kind, _) = call(
+        &app.router,
+        "DELETE",
+        "/lamina/plans/amazon-linux-2019",
+        None,
+    )
+    .await;
     assert_eq!((status, kind.as_str()), (404, "ResourceNotFoundException"));
     assert!(plans(&app).await.is_empty());
 }
@@ -163,7 +130,7 @@ async fn instants_out_of_order_are_refused_and_nothing_is_stored() {
     let app = app();
     let mut bad = seed_json();
     bad["phases"]["t3"] = json!("2019-06-10T00:00:00Z");
-    let (status, kind, body) = call(&app, "POST", "/lamina/plans", Some(bad)).await;
+    let (status, kind, body) = call(&app.router, "POST", "/lamina/plans", Some(bad)).await;
     assert_eq!(
         (status, kind.as_str()),
         (400, "InvalidParameterValueException")
@@ -171,7 +138,7 @@ async fn instants_out_of_order_are_refused_and_nothing_is_stored() {
     let message = body["Message"].as_str().unwrap();
     assert!(message.contains("instants out of order: T2"), "{message}");
     assert!(plans(&app).await.is_empty());
-    let (status, _, _) = call(&app, "GET", "/lamina/plans/amazon-linux-2019", None).await;
+    let (status, _, _) = call(&app.router, "GET", "/lamina/plans/amazon-linux-2019", None).await;
     assert_eq!(status, 404);
 }
 
@@ -180,7 +147,7 @@ async fn an_unknown_image_is_refused_and_nothing_is_stored() {
     let app = app();
     let mut bad = seed_json();
     bad["to_image"] = json!("debian-99");
-    let (status, kind, body) = call(&app, "POST", "/lamina/plans", Some(bad)).await;
+    let (status, kind, body) = call(&app.router, "POST", "/lamina/plans", Some(bad)).await;
     assert_eq!(
         (status, kind.as_str()),
         (400, "InvalidParameterValueException")
@@ -199,7 +166,7 @@ async fn an_unknown_image_is_refused_and_nothing_is_stored() {
 async fn a_flag_arn_used_by_two_plans_is_refused_and_the_first_plan_stays() {
     let app = app();
     assert_eq!(
-        call(&app, "POST", "/lamina/plans", Some(seed_json()))
+        call(&app.router, "POST", "/lamina/plans", Some(seed_json()))
             .await
             .0,
         201
@@ -209,7 +176,7 @@ async fn a_flag_arn_used_by_two_plans_is_refused_and_the_first_plan_stays() {
     other["runtimes"] = json!({ "only": ["nodejs10.x"] });
     other["opt_in_layer_arn"] = json!(DELAY);
     other["delay_layer_arn"] = json!("arn:aws:lambda:::awslayer:NodeDelay");
-    let (status, kind, body) = call(&app, "POST", "/lamina/plans", Some(other)).await;
+    let (status, kind, body) = call(&app.router, "POST", "/lamina/plans", Some(other)).await;
     assert_eq!(
         (status, kind.as_str()),
         (409, "ResourceConflictException"),
@@ -221,7 +188,7 @@ async fn a_flag_arn_used_by_two_plans_is_refused_and_the_first_plan_stays() {
         "{message}"
     );
     assert_eq!(plans(&app).await, ["amazon-linux-2019"]);
-    let (_, _, seed) = call(&app, "GET", "/lamina/plans/amazon-linux-2019", None).await;
+    let (_, _, seed) = call(&app.router, "GET", "/lamina/plans/amazon-linux-2019", None).await;
     assert_eq!(seed, seed_json());
 }
 
@@ -230,7 +197,7 @@ async fn bad_plan_bodies_and_non_layer_flags_are_refused() {
     let app = app();
     let mut bad = seed_json();
     bad["opt_in_layer_arn"] = json!("AmazonLinux1803");
-    let (status, _, body) = call(&app, "POST", "/lamina/plans", Some(bad)).await;
+    let (status, _, body) = call(&app.router, "POST", "/lamina/plans", Some(bad)).await;
     assert_eq!(status, 400);
     assert!(
         body["Message"]
@@ -241,7 +208,7 @@ async fn bad_plan_bodies_and_non_layer_flags_are_refused() {
     let mut unknown_field = seed_json();
     unknown_field["colour"] = json!("blue");
     assert_eq!(
-        call(&app, "POST", "/lamina/plans", Some(unknown_field))
+        call(&app.router, "POST", "/lamina/plans", Some(unknown_field))
             .await
             .0,
         400
@@ -253,7 +220,7 @@ async fn bad_plan_bodies_and_non_layer_flags_are_refused() {
 async fn flag_layers_carry_no_content_count_towards_five_and_never_both() {
     let app = app();
     assert_eq!(
-        call(&app, "POST", "/lamina/plans", Some(seed_json()))
+        call(&app.router, "POST", "/lamina/plans", Some(seed_json()))
             .await
             .0,
         201
@@ -261,7 +228,7 @@ async fn flag_layers_carry_no_content_count_towards_five_and_never_both() {
 
     // Both flags: refused, and the function does not exist afterwards.
     let (status, kind, body) = call(
-        &app,
+        &app.router,
         "POST",
         "/2015-03-31/functions",
         Some(function_body("both", &[OPT_IN, DELAY])),
@@ -275,21 +242,21 @@ async fn flag_layers_carry_no_content_count_towards_five_and_never_both() {
         body["Message"].as_str().unwrap().contains("not both"),
         "{body}"
     );
-    let (status, _, _) = call(&app, "GET", "/2015-03-31/functions/both", None).await;
+    let (status, _, _) = call(&app.router, "GET", "/2015-03-31/functions/both", None).await;
     assert_eq!(status, 404);
 
     // A flag beside a real layer: the flag has CodeSize 0, the order is kept.
     let (status, _, layer) = call(
-        &app,
+        &app.router,
         "POST",
         "/2018-10-31/layers/deps/versions",
-        Some(json!({ "Content": { "ZipFile": zip_of("python/deps.py", "X = 1\n") } })),
+        Some(json!({ "Content": { "ZipFile": zip_b64(&[("python/deps.py", &b"X = 1\n"[..])]) } })),
     )
     .await;
     assert_eq!(status, 201, "{layer}");
     let real = layer["LayerVersionArn"].as_str().unwrap().to_string();
     let (status, _, created) = call(
-        &app,
+        &app.router,
         "POST",
         "/2015-03-31/functions",
         Some(function_body("opted", &[OPT_IN, &real])),
@@ -306,7 +273,7 @@ async fn flag_layers_carry_no_content_count_towards_five_and_never_both() {
     // Six layers, one of them a flag: over the limit.
     let six = [OPT_IN, &real, "a", "b", "c", "d"];
     let (status, _, body) = call(
-        &app,
+        &app.router,
         "POST",
         "/2015-03-31/functions",
         Some(function_body("six", &six)),
@@ -318,7 +285,7 @@ async fn flag_layers_carry_no_content_count_towards_five_and_never_both() {
     // Adding the delay flag by an update is refused; the configuration is unchanged.
     let before = configuration(&app, "opted").await;
     let (status, kind, _) = call(
-        &app,
+        &app.router,
         "PUT",
         "/2015-03-31/functions/opted/configuration",
         Some(json!({ "Layers": [OPT_IN, DELAY] })),
@@ -332,7 +299,7 @@ async fn flag_layers_carry_no_content_count_towards_five_and_never_both() {
 
     // A flag-looking ARN that is no plan's flag is an unknown layer.
     let (status, _, body) = call(
-        &app,
+        &app.router,
         "POST",
         "/2015-03-31/functions",
         Some(function_body(
@@ -349,7 +316,7 @@ async fn flag_layers_carry_no_content_count_towards_five_and_never_both() {
 async fn runtime_version_config_follows_the_plan_and_the_clock() {
     let app = app();
     assert_eq!(
-        call(&app, "POST", "/lamina/plans", Some(seed_json()))
+        call(&app.router, "POST", "/lamina/plans", Some(seed_json()))
             .await
             .0,
         201
@@ -360,7 +327,7 @@ async fn runtime_version_config_follows_the_plan_and_the_clock() {
         ("opted", vec![OPT_IN]),
     ] {
         let (status, _, _) = call(
-            &app,
+            &app.router,
             "POST",
             "/2015-03-31/functions",
             Some(function_body(name, &layers)),
@@ -427,14 +394,14 @@ async fn runtime_version_config_follows_the_plan_and_the_clock() {
 async fn manual_pins_must_name_a_known_runtime_version() {
     let app = app();
     assert_eq!(
-        call(&app, "POST", "/lamina/plans", Some(seed_json()))
+        call(&app.router, "POST", "/lamina/plans", Some(seed_json()))
             .await
             .0,
         201
     );
     assert_eq!(
         call(
-            &app,
+            &app.router,
             "POST",
             "/2015-03-31/functions",
             Some(function_body("pinned", &[]))
@@ -451,7 +418,7 @@ async fn manual_pins_must_name_a_known_runtime_version() {
         "arn:aws:lambda:eu-west-1::runtime:python3.12.debian-12",
     ] {
         let (status, kind, body) = call(
-            &app,
+            &app.router,
             "PUT",
             path,
             Some(json!({ "UpdateRuntimeOn": "Manual", "RuntimeVersionArn": bad })),
@@ -463,12 +430,12 @@ async fn manual_pins_must_name_a_known_runtime_version() {
             "{bad}"
         );
         assert!(body["Message"].as_str().unwrap().contains(bad), "{body}");
-        let (_, _, current) = call(&app, "GET", path, None).await;
+        let (_, _, current) = call(&app.router, "GET", path, None).await;
         assert_eq!(current["UpdateRuntimeOn"], "Auto");
     }
     let pin = "arn:aws:lambda:us-east-1::runtime:python3.12.debian-12";
     let (status, _, body) = call(
-        &app,
+        &app.router,
         "PUT",
         path,
         Some(json!({ "UpdateRuntimeOn": "Manual", "RuntimeVersionArn": pin })),
@@ -491,7 +458,7 @@ async fn manual_pins_must_name_a_known_runtime_version() {
 async fn the_migration_report_shows_images_phases_flags_and_warnings() {
     let app = app();
     assert_eq!(
-        call(&app, "POST", "/lamina/plans", Some(seed_json()))
+        call(&app.router, "POST", "/lamina/plans", Some(seed_json()))
             .await
             .0,
         201
@@ -499,7 +466,7 @@ async fn the_migration_report_shows_images_phases_flags_and_warnings() {
     app.clock.set(datetime!(2019-05-01 00:00 UTC));
     for (name, layers) in [("plain", vec![]), ("delayed", vec![DELAY])] {
         call(
-            &app,
+            &app.router,
             "POST",
             "/2015-03-31/functions",
             Some(function_body(name, &layers)),
@@ -507,7 +474,7 @@ async fn the_migration_report_shows_images_phases_flags_and_warnings() {
         .await;
     }
     let (status, _, report) = call(
-        &app,
+        &app.router,
         "GET",
         "/lamina/migration/status?at=2019-06-12T00:00:00Z",
         None,
@@ -541,7 +508,7 @@ async fn the_migration_report_shows_images_phases_flags_and_warnings() {
     );
 
     let (_, _, after) = call(
-        &app,
+        &app.router,
         "GET",
         "/lamina/migration/status?at=2019-07-01T00:00:00Z",
         None,
@@ -558,7 +525,7 @@ async fn the_migration_report_shows_images_phases_flags_and_warnings() {
     );
 
     let (status, _, sim) = call(
-        &app,
+        &app.router,
         "GET",
         "/lamina/migration/simulate?at=2019-06-11T00:00:00Z",
         None,
@@ -579,9 +546,15 @@ async fn the_migration_report_shows_images_phases_flags_and_warnings() {
         ),
         (Some("debian-12"), Some("debian-13"), Some(true))
     );
-    let (status, _, _) = call(&app, "GET", "/lamina/migration/simulate?at=tomorrow", None).await;
+    let (status, _, _) = call(
+        &app.router,
+        "GET",
+        "/lamina/migration/simulate?at=tomorrow",
+        None,
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, _, _) = call(&app, "GET", "/lamina/migration/simulate", None).await;
+    let (status, _, _) = call(&app.router, "GET", "/lamina/migration/simulate", None).await;
     assert_eq!(status, 400);
 }
 
