@@ -117,7 +117,11 @@ class Origin:
                 origin.requests.append({"method": self.command, "path": self.path,
                                         "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
                 status, headers, out = 200, {"Content-Type": "text/plain"}, f"origin says {self.path}".encode()
-                if self.path.startswith("/cached/"):
+                if self.path.startswith("/large/"):
+                    # 12 MiB: over an eighth of the 64 MiB memory tier, so kept on disk.
+                    headers["Cache-Control"] = "max-age=60"
+                    out = bytes(range(256)) * (12 * 4096)
+                elif self.path.startswith("/cached/"):
                     headers["Cache-Control"] = "max-age=60"
                 elif self.path.startswith("/short/"):
                     headers["Cache-Control"] = "max-age=1"
@@ -503,6 +507,24 @@ def test_cache_hits_age_and_invalidation(edge_server, cf, four, origin):
     assert get(edge_server, host, "/short/x")[1]["x-cache"] == "Hit from cloudfront"
     time.sleep(1.2)
     assert get(edge_server, host, "/short/x")[1]["x-cache"] == "Miss from cloudfront"
+
+
+def test_large_objects_are_cached_on_disk(edge_server, cf, four, origin):
+    host = four["DomainName"]
+    folder = edge_server.data_dir / "edge-cache"
+    path = f"/large/{uuid.uuid4()}"
+    status, headers, body = get(edge_server, host, path)
+    assert status == 200 and len(body) == 12 << 20 and headers["x-cache"] == "Miss from cloudfront"
+    files = [f for f in folder.iterdir() if f.suffix == ".obj"]
+    assert len(files) == 1 and files[0].stat().st_size > 12 << 20, files
+    fetched = len([r for r in origin.requests if r["path"] == path])
+    status, headers, again = get(edge_server, host, path)
+    assert status == 200 and again == body and headers["x-cache"] == "Hit from cloudfront"
+    assert len([r for r in origin.requests if r["path"] == path]) == fetched
+    cf.create_invalidation(DistributionId=four["Id"], InvalidationBatch={
+        "Paths": {"Quantity": 1, "Items": [path]}, "CallerReference": str(uuid.uuid4())})
+    assert not [f for f in folder.iterdir() if f.suffix == ".obj"]
+    assert get(edge_server, host, path)[1]["x-cache"] == "Miss from cloudfront"
 
 
 def test_origin_request_generated_response_is_cached(edge_server, four):

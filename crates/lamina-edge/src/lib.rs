@@ -60,8 +60,13 @@ pub struct Edge {
 /// How the edge is set up.
 #[derive(Debug, Clone, Default)]
 pub struct EdgeOptions {
-    /// Bytes of responses the cache keeps.
+    /// Bytes of responses the cache keeps in memory.
     pub cache_bytes: usize,
+    /// A folder for the cache's disk tier (objects over an eighth of `cache_bytes`), emptied
+    /// at start; none keeps the cache in memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// Bytes of responses the disk tier keeps.
+    pub cache_disk_bytes: u64,
     /// A folder holding one folder per S3 bucket that S3 origins are served from.
     pub s3_root: Option<PathBuf>,
 }
@@ -117,7 +122,7 @@ impl Edge {
             store,
             writes: tokio::sync::Mutex::new(()),
             live: RwLock::new(Arc::new(HashMap::new())),
-            cache: cache::Cache::new(options.cache_bytes),
+            cache: make_cache(&options),
             client: proxy::origin::client(),
             recent: Mutex::new(VecDeque::new()),
             s3_root: options.s3_root,
@@ -237,4 +242,17 @@ fn live(record: &Record) -> Option<LiveDistribution> {
             None
         }
     }
+}
+
+/// The cache `options` ask for; without a usable disk folder, memory only (and a warning).
+fn make_cache(options: &EdgeOptions) -> cache::Cache {
+    let Some(dir) = &options.cache_dir else {
+        return cache::Cache::new(options.cache_bytes);
+    };
+    cache::Cache::with_disk(options.cache_bytes, dir, options.cache_disk_bytes).unwrap_or_else(
+        |e| {
+            tracing::warn!(dir = %dir.display(), error = %e, "edge cache: no disk tier, memory only");
+            cache::Cache::new(options.cache_bytes)
+        },
+    )
 }

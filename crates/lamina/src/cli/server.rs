@@ -93,6 +93,10 @@ pub struct ServerArgs {
     /// Bytes of responses the edge cache keeps in memory.
     #[arg(long, default_value_t = 64 << 20)]
     pub edge_cache_bytes: usize,
+    /// Bytes of larger responses (over an eighth of --edge-cache-bytes) the edge cache keeps
+    /// in files under the data folder's `edge-cache/` (emptied at start); 0 for none.
+    #[arg(long, default_value_t = 1 << 30)]
+    pub edge_cache_disk_bytes: u64,
     /// Serve S3 origins from this folder: origin `BUCKET.s3.amazonaws.com` reads
     /// `DIR/BUCKET/<key>`. Without it S3 origins answer 502.
     #[arg(long, value_name = "DIR")]
@@ -244,6 +248,8 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     // CloudFront's API (distributions for Lambda@Edge) shares the port and the gate.
     let edge_options = lamina_edge::EdgeOptions {
         cache_bytes: args.edge_cache_bytes,
+        cache_dir: (args.edge_cache_disk_bytes > 0).then(|| data_dir.join("edge-cache")),
+        cache_disk_bytes: args.edge_cache_disk_bytes,
         s3_root: args.edge_s3_root.clone(),
     };
     let edge = lamina_edge::Edge::open(&data_dir, Arc::clone(&state), edge_options)
