@@ -182,31 +182,21 @@ pub fn environment(ctx: &EnvContext<'_>) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lamina_model::function::{LoggingConfig, State, UpdateStatus};
+    use lamina_model::function::{State, UpdateStatus};
     use lamina_model::{CodeRef, FunctionSpec};
 
     fn version(runtime: &str) -> FunctionVersion {
         FunctionVersion {
             version: "$LATEST".into(),
             spec: FunctionSpec {
-                runtime: Some(runtime.parse().unwrap()),
-                role: "arn:aws:iam::000000000000:role/r".into(),
-                handler: Some("app.handler".into()),
-                description: String::new(),
-                timeout: 3,
                 memory_size: 256,
                 environment: [("GREETING".to_string(), "hi".to_string())].into(),
-                layers: vec![],
-                architectures: vec!["x86_64".into()],
-                ephemeral_storage: 512,
-                package_type: "Zip".into(),
-                tracing_mode: "PassThrough".into(),
-                logging: LoggingConfig {
-                    log_format: "Text".into(),
-                    application_log_level: None,
-                    system_log_level: None,
-                    log_group: "/aws/lambda/f".into(),
-                },
+                ..FunctionSpec::new(
+                    "f",
+                    runtime.parse().unwrap(),
+                    "app.handler",
+                    "arn:aws:iam::000000000000:role/r",
+                )
             },
             code: CodeRef {
                 sha256_hex: "00".into(),

@@ -84,6 +84,47 @@ pub struct FunctionSpec {
     pub logging: LoggingConfig,
 }
 
+impl LoggingConfig {
+    /// Lambda's default: text logs in `/aws/lambda/<function>`.
+    pub fn text(function: &str) -> Self {
+        Self {
+            log_format: "Text".into(),
+            application_log_level: None,
+            system_log_level: None,
+            log_group: format!("/aws/lambda/{function}"),
+        }
+    }
+}
+
+impl FunctionSpec {
+    /// A Zip function's configuration with Lambda's defaults for everything CreateFunction
+    /// lets a caller leave out: 3 s, 128 MB, no environment or layers, `x86_64`, 512 MB of
+    /// `/tmp`, `PassThrough` tracing, text logs in `/aws/lambda/<function>`. Callers set
+    /// what they were given with struct update syntax.
+    pub fn new(
+        function: &str,
+        runtime: crate::runtime::Runtime,
+        handler: impl Into<String>,
+        role: impl Into<String>,
+    ) -> Self {
+        Self {
+            runtime: Some(runtime),
+            role: role.into(),
+            handler: Some(handler.into()),
+            description: String::new(),
+            timeout: 3,
+            memory_size: 128,
+            environment: BTreeMap::new(),
+            layers: Vec::new(),
+            architectures: vec!["x86_64".into()],
+            ephemeral_storage: 512,
+            package_type: "Zip".into(),
+            tracing_mode: "PassThrough".into(),
+            logging: LoggingConfig::text(function),
+        }
+    }
+}
+
 /// Function state (`State`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum State {
@@ -261,6 +302,28 @@ pub fn lambda_timestamp(t: OffsetDateTime) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_new_spec_has_lambdas_defaults() {
+        let spec = super::FunctionSpec::new(
+            "f",
+            "python3.12".parse().unwrap(),
+            "app.handler",
+            "arn:aws:iam::000000000000:role/r",
+        );
+        assert_eq!(
+            (spec.timeout, spec.memory_size, spec.ephemeral_storage),
+            (3, 128, 512)
+        );
+        assert_eq!(spec.architectures, ["x86_64"]);
+        assert_eq!(
+            (spec.package_type.as_str(), spec.tracing_mode.as_str()),
+            ("Zip", "PassThrough")
+        );
+        assert_eq!(spec.logging.log_format, "Text");
+        assert_eq!(spec.logging.log_group, "/aws/lambda/f");
+        assert_eq!(spec.handler.as_deref(), Some("app.handler"));
+    }
+
     use super::*;
 
     #[test]

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use lamina_engine::{Engine, EngineConfig, EngineError, InvokeOutput, InvokeRequest};
-use lamina_model::function::{LoggingConfig, State, UpdateStatus};
+use lamina_model::function::{State, UpdateStatus};
 use lamina_model::{
     Account, CodeRef, Function, FunctionRef, FunctionSpec, FunctionVersion, LATEST, LambdaError,
     LayerRef, Qualifier,
@@ -413,24 +413,18 @@ impl Runner {
         let version = FunctionVersion {
             version: LATEST.into(),
             spec: FunctionSpec {
-                runtime: Some(typed_runtime),
-                role: format!("arn:aws:iam::{}:role/lamina-local", self.account.account_id),
                 handler: f.handler.clone(),
-                description: String::new(),
                 timeout: f.timeout,
                 memory_size: f.memory_size,
                 environment,
                 layers,
                 architectures: f.architectures.clone(),
-                ephemeral_storage: 512,
-                package_type: "Zip".into(),
-                tracing_mode: "PassThrough".into(),
-                logging: LoggingConfig {
-                    log_format: "Text".into(),
-                    application_log_level: None,
-                    system_log_level: None,
-                    log_group: format!("/aws/lambda/{name}"),
-                },
+                ..FunctionSpec::new(
+                    &name,
+                    typed_runtime,
+                    "",
+                    format!("arn:aws:iam::{}:role/lamina-local", self.account.account_id),
+                )
             },
             code,
             last_modified: now,
