@@ -268,9 +268,11 @@ impl Environments {
         }
         let image = self.resolve(function, version).image;
         let Some(preparation) = self.preparation(&image) else {
-            let waiting = version.state == State::Pending
-                || version.last_update_status == UpdateStatus::InProgress;
-            return (bound && waiting && self.catalog().contains(&image))
+            // No preparation here now, and the image is ready: what `settle` writes for a
+            // stored wait *or* a stored failure (a restart that prepared it again). Between
+            // the preparation's end and that write, the stored state must not show: a
+            // waiter would read a stale `Failed` as terminal.
+            return (bound && self.catalog().contains(&image))
                 .then(|| settled(version, &image, Ok(())));
         };
         let runtime = version
