@@ -108,9 +108,9 @@ impl Gate {
     }
 }
 
-/// Credential scopes accepted on this port: Lambda, and the Logs and CloudFront APIs that
-/// share it.
-const SERVICES: &[&str] = &["lambda", "logs", "cloudfront"];
+/// Credential scopes accepted on this port: Lambda, and the Logs, CloudFront and CloudWatch
+/// metrics APIs that share it.
+const SERVICES: &[&str] = &["lambda", "logs", "cloudfront", "monitoring"];
 
 /// Paths that carry their own capability: `Code.Location` URLs name a zip by its SHA-256,
 /// which only a caller allowed to `GetFunction` learns (as AWS hands out a presigned S3 URL).
@@ -151,6 +151,11 @@ pub async fn check(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
+    // A Prometheus on the same machine scrapes without signing; from anywhere else the
+    // exposition needs a signature like every other route.
+    if request.uri().path() == "/metrics" && source.is_some_and(|ip| ip.is_loopback()) {
+        return next.run(request).await;
+    }
     let response = verify(state, Arc::clone(&gate), request, next).await;
     if let (Some(ip), Some(Refusal)) = (source, response.extensions().get::<Refusal>()) {
         let delay = gate.throttle.failed(ip, std::time::Instant::now());

@@ -211,6 +211,7 @@ pub async fn invoke<S: FunctionSource>(
             // and its id is the request id the 202 carries and every attempt keeps.
             Some(queue) => {
                 let executed_version = req.version.version.clone();
+                let received = engine.async_series(&req);
                 let request_id = queue
                     .enqueue(
                         &req.function.name,
@@ -221,6 +222,7 @@ pub async fn invoke<S: FunctionSource>(
                     )
                     .await
                     .map_err(InvokeError::Engine)?;
+                engine.record_async_received(received);
                 Ok(InvokeOutcome::Queued {
                     executed_version,
                     request_id: Some(request_id),

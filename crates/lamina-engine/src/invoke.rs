@@ -86,12 +86,20 @@ impl Engine {
         tracing::Span::current().record("image", tracing::field::display(&resolved.image));
         let (lease, mut env) = match self.lease_env(&req.function, &req.version, &resolved).await {
             Ok(leased) => leased,
-            Err(LeaseFault::Refused(e)) => return Err(e),
+            Err(LeaseFault::Refused(e)) => {
+                if e.kind == lamina_model::ErrorKind::TooManyRequests {
+                    self.metrics.throttled(&req, resolved.image.as_str());
+                }
+                return Err(e);
+            }
             Err(LeaseFault::Start(StartFault::Launch(
                 fault @ (LaunchFault::NoBootstrap | LaunchFault::Exec { .. }),
             ))) => {
                 tracing::warn!(function = %req.function.name, image = %resolved.image, "{fault}");
-                return Ok(self.entrypoint_failure(&req, request_id, &fault));
+                let in_flight = self.metrics.begin(&req, resolved.image.as_str());
+                let output = self.entrypoint_failure(&req, request_id, &fault);
+                crate::metrics::finish(in_flight, &output.report);
+                return Ok(output);
             }
             Err(LeaseFault::Start(StartFault::Launch(
                 fault @ (LaunchFault::Unsupported(_) | LaunchFault::NotServed { .. }),
@@ -108,6 +116,7 @@ impl Engine {
                 ));
             }
         };
+        let in_flight = self.metrics.begin(&req, resolved.image.as_str());
         let output = env
             .invoke(
                 Request {
@@ -120,6 +129,7 @@ impl Engine {
                 self.shared.env_settings(),
             )
             .await;
+        crate::metrics::finish(in_flight, &output.report);
         give_back(lease, env);
         Ok(output)
     }

@@ -21,6 +21,7 @@ mod images;
 mod invoke;
 pub mod launch;
 pub mod logs;
+mod metrics;
 pub mod outcome;
 mod pool;
 mod queue;
@@ -79,6 +80,8 @@ pub struct EngineConfig {
     pub package_limits: lamina_package::Limits,
     /// Network namespaces kept ready.
     pub netns_pool: usize,
+    /// Where invocations are counted (`lamina server`); `None` records nothing.
+    pub metrics: Option<Arc<lamina_metrics::Metrics>>,
 }
 
 /// One invocation to run: a resolved function version and the caller's input.
@@ -107,12 +110,29 @@ pub struct Engine {
     /// The durable asynchronous queue, once started (`lamina server`); without it `Event`
     /// invokes run in the background from memory (`lamina local`).
     queue: std::sync::OnceLock<Arc<Queue>>,
+    /// Counts invocations, throttles and concurrency (`lamina-metrics`).
+    metrics: metrics::Recorder,
 }
 
 impl Engine {
     /// The logs of every function.
     pub fn logs(&self) -> &Arc<LogStore> {
         &self.shared.logs
+    }
+
+    /// Where this engine counts invocations, when metrics are on.
+    pub fn metrics(&self) -> Option<&Arc<lamina_metrics::Metrics>> {
+        self.metrics.metrics()
+    }
+
+    /// The series an asynchronous event of `req` is counted under, when metrics are on.
+    pub(crate) fn async_series(&self, req: &InvokeRequest) -> Option<lamina_metrics::SeriesKey> {
+        self.metrics.async_series(req)
+    }
+
+    /// Counts an asynchronous event accepted into the queue (the front door's `Event`).
+    pub(crate) fn record_async_received(&self, series: Option<lamina_metrics::SeriesKey>) {
+        self.metrics.async_received(series);
     }
 
     /// Drops the warm environments of `function` (its code or configuration changed, or it

@@ -88,6 +88,7 @@ impl Engine {
             idle_timeout: cfg.idle_timeout,
             resolver,
             queue: std::sync::OnceLock::new(),
+            metrics: crate::metrics::Recorder::new(cfg.metrics.clone()),
         });
         let logs = lamina_logs::Logs::open(cfg.data_dir.join("logs"))
             .map_err(|e| EngineError::Internal(format!("opening the log store: {e}")))?;

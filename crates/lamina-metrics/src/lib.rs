@@ -14,6 +14,7 @@
 //! It owns no wire format (the API renders CloudWatch's, the console its charts) and knows
 //! nothing of the engine: the engine calls it.
 
+pub mod cloudwatch;
 pub mod prometheus;
 pub mod query;
 pub mod record;

@@ -73,7 +73,11 @@ impl Collector for Snapshot {
                 None,
                 MetricType::Counter,
             )?;
-            for (key, s) in &self.series {
+            for (key, s) in self
+                .series
+                .iter()
+                .filter(|(_, s)| s.invocations > 0 || s.throttles > 0)
+            {
                 let success = s.invocations - s.errors;
                 for (outcome, n) in [
                     (Outcome::Success, success),
@@ -104,8 +108,18 @@ impl Collector for Snapshot {
             ),
         ] {
             let mut m = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            // A series that never counted this (an asynchronous series has no invocations;
+            // an invocation series receives no events) gets no line.
             for (key, s) in &self.series {
-                ConstCounter::new(pick(s)).encode(m.encode_family(&labels(key))?)?;
+                let n = pick(s);
+                let relevant = if name == "lamina_async_events_received" {
+                    n > 0
+                } else {
+                    s.invocations > 0 || s.throttles > 0
+                };
+                if relevant {
+                    ConstCounter::new(n).encode(m.encode_family(&labels(key))?)?;
+                }
             }
         }
         let durations: Vec<(Labels, &Dist)> = self

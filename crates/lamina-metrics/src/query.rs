@@ -167,10 +167,7 @@ impl Dimensions {
         .into_iter()
         .flatten()
         .collect();
-        metric
-            .dimension_sets()
-            .iter()
-            .any(|s| *s == names.as_slice())
+        metric.dimension_sets().contains(&names.as_slice())
     }
 
     /// Whether the rows of `key` count towards `metric` under these dimensions.

@@ -73,7 +73,8 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     r
 }
 
-/// `POST /`: Logs operations; anything else is no Lambda operation.
+/// `POST /`: Logs operations, CloudWatch metrics operations (`cloudwatch_metrics.rs`);
+/// anything else is no Lambda operation.
 pub(super) fn routes() -> axum::Router<Arc<AppState>> {
     axum::Router::new().route("/", axum::routing::post(root_post))
 }
@@ -87,6 +88,8 @@ async fn root_post(
 ) -> Response {
     if is_logs_request(&headers) {
         handle(state, headers, body).await
+    } else if super::cloudwatch_metrics::is_metrics_request(&headers, &body) {
+        super::cloudwatch_metrics::handle(state.0, headers, &body).await
     } else {
         super::unknown_route(method, uri).await.into_response()
     }

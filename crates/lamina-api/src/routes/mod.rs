@@ -4,12 +4,14 @@
 mod aliases;
 mod async_events;
 mod cloudwatch_logs;
+mod cloudwatch_metrics;
 mod event_invoke;
 mod functions;
 mod images;
 mod invoke;
 mod layers;
 mod logs;
+mod metrics;
 mod migration;
 mod parity;
 mod settings;
@@ -34,6 +36,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(settings::routes())
         .merge(invoke::routes())
         .merge(logs::routes())
+        .merge(metrics::routes())
         .merge(cloudwatch_logs::routes())
         .merge(migration::routes())
         .merge(images::routes())

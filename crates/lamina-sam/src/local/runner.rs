@@ -195,6 +195,7 @@ impl Runner {
             package_limits: lamina_package::Limits::default(),
             // Local functions use the host network: no namespaces to keep ready.
             netns_pool: 0,
+            metrics: None,
         };
         let store = Arc::new(MemoryStore::new());
         let packages = Arc::new(Packages::new(&opts.cache_dir, Arc::clone(&store)));

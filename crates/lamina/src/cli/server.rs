@@ -57,6 +57,13 @@ pub struct ServerArgs {
     /// Serve the control plane only, without running functions (no root needed).
     #[arg(long)]
     pub no_engine: bool,
+    /// Record no metrics (no `/metrics`, no CloudWatch metrics); for measuring what
+    /// recording costs.
+    #[arg(long)]
+    pub no_metrics: bool,
+    /// Days of 1-minute metrics kept in `<data-dir>/metrics` (CloudWatch keeps 15).
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=455))]
+    pub metrics_retention_days: u32,
     /// Stop the clock at this RFC 3339 instant (e.g. 2019-06-11T00:00:00Z): migration
     /// phases, LastModified and everything else dated read it. For previews and tests.
     #[arg(long, value_name = "RFC3339")]
@@ -184,11 +191,32 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     let environments = Arc::clone(control.environments());
     // The engine gets the control plane's environments at start: they decide each
     // invocation's image and are the one registry of images (manifests and roots).
+    let metrics = if args.no_engine || args.no_metrics {
+        None
+    } else {
+        let config = lamina_metrics::MetricsConfig {
+            retention_days: args.metrics_retention_days,
+            ..lamina_metrics::MetricsConfig::default()
+        };
+        Some(
+            lamina_metrics::Metrics::open(&data_dir.join("metrics"), config)
+                .context("opening the metrics in the data folder")?,
+        )
+    };
     let engine = if args.no_engine {
         None
     } else {
         let resolver = Arc::clone(&environments) as Arc<dyn lamina_engine::EnvironmentResolver>;
-        start_engine(&args, &data_dir, &account, &limits, store, resolver).await
+        start_engine(
+            &args,
+            &data_dir,
+            &account,
+            &limits,
+            store,
+            resolver,
+            metrics.clone(),
+        )
+        .await
     };
     register_images(&args, &data_dir, &control)?;
     environments.set_scanner(Arc::new(lamina_api::control::StoreScanner::new(
@@ -331,6 +359,9 @@ async fn serve(args: ServerArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         // Extensions hear SHUTDOWN before their environments go.
         engine.shutdown_gracefully().await;
     }
+    if let Some(metrics) = metrics {
+        metrics.close();
+    }
     tracing::info!("lamina stopped");
     Ok(())
 }
@@ -403,6 +434,7 @@ async fn start_engine(
     limits: &ControlLimits,
     store: Arc<dyn lamina_store::Store>,
     resolver: Arc<dyn lamina_engine::EnvironmentResolver>,
+    metrics: Option<Arc<lamina_metrics::Metrics>>,
 ) -> Option<Arc<lamina_engine::Engine>> {
     let init_exe = match std::env::current_exe() {
         Ok(p) => p,
@@ -422,6 +454,7 @@ async fn start_engine(
         account_concurrency: args.account_concurrency,
         package_limits: limits.package.clone(),
         netns_pool: 4,
+        metrics,
     };
     let setup = lamina_engine::SandboxSetup::default();
     match lamina_engine::Engine::start(config, store, resolver, setup).await {
